@@ -1,0 +1,70 @@
+# recalldesk: `make demo` runs the product with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: demo serve test test-fast test-browser lint bench bench-match clean browser
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+var:
+	mkdir -p var
+
+## demo: set up everything, build the demo company and its recall, then serve the console
+demo: $(STAMP) var
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py demo
+	$(MAKE) serve
+
+## serve: run the task worker and the web server (Ctrl-C stops both)
+serve: $(STAMP) var
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	@echo ""
+	@echo "  recalldesk is running at http://$(HOST):$(PORT)/"
+	@echo "  log in as coordinator / recall-demo-2026 (also: agent, approver, analyst, admin)"
+	@echo ""
+	trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py db_worker --queue-name default & \
+	$(VENV)/bin/gunicorn recalldesk.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+## browser: make sure headless Chromium is there for the browser tests
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is missing: browser tests will be skipped"; fi; }
+
+## test: every test on the default database (SQLite), browser tests included
+test: $(STAMP) browser
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not browser"
+
+test-browser: $(STAMP) browser
+	$(PY) -m pytest -q -m browser
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy recalldesk bench
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: bench-match
+
+## bench-match: scope matching on generated holdings (HOLDINGS=10000000 by default)
+bench-match: $(STAMP)
+	$(PY) bench/match.py $(if $(HOLDINGS),--holdings $(HOLDINGS),)
+
+clean:
+	rm -rf $(VENV) var

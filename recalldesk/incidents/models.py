@@ -1,0 +1,248 @@
+"""Incidents, their scope and the recall response ledger."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from recalldesk.incidents import choices
+from recalldesk.registry.models import Holding, Party, Product
+
+
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def active(self) -> IncidentQuerySet:
+        return self.filter(status=choices.IncidentStatus.ACTIVE)
+
+    def open(self) -> IncidentQuerySet:
+        return self.exclude(status=choices.IncidentStatus.CLOSED)
+
+
+class Incident(models.Model):
+    """One product recall or one service failure."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=8, choices=choices.IncidentKind.choices)
+    title = models.CharField(max_length=200)
+    hazard = models.TextField(blank=True)
+    classification = models.CharField(
+        max_length=8, choices=choices.Classification.choices, blank=True
+    )
+    status = models.CharField(
+        max_length=12,
+        choices=choices.IncidentStatus.choices,
+        default=choices.IncidentStatus.DRAFT,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_incidents",
+    )
+    default_language = models.CharField(max_length=10, default="en")
+    detected_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True)
+    first_notice_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("edit_scope", "Can edit an incident's scope and rebuild its ledger"),
+            ("view_ledger", "Can see an incident's ledger"),
+            ("export_ledger", "Can export an incident's ledger"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:detail", args=[self.uuid])
+
+    @property
+    def status_colour(self) -> str:
+        return choices.STATUS_COLOURS[choices.IncidentStatus(self.status)]
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == choices.IncidentKind.SERVICE
+
+
+class Scope(models.Model):
+    """The rules that say what an incident affects.
+
+    A holding is affected when it is of one of the products (or, for a service failure, one
+    of the services), carries one of the lots or falls in one of the serial ranges (or any
+    unit when ``all_units``), and passes every window and area rule that is set.
+    """
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="scope")
+    version = models.PositiveIntegerField(default=0)
+    products = models.ManyToManyField(Product, blank=True, related_name="scopes")
+    all_units = models.BooleanField(
+        default=False, help_text="Every lot and serial of the products is affected."
+    )
+    lots_text = models.TextField(blank=True)
+    serials_text = models.TextField(blank=True)
+    notice_text = models.TextField(blank=True)
+    date_basis = models.CharField(
+        max_length=16,
+        choices=choices.DateBasis.choices,
+        default=choices.DateBasis.MANUFACTURED,
+    )
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+    regions = models.JSONField(default=list, blank=True)
+    postcodes = models.JSONField(default=list, blank=True)
+    services = models.JSONField(default=list, blank=True)
+    areas = models.JSONField(default=list, blank=True)
+    accounts = models.JSONField(default=list, blank=True)
+    window_start = models.DateField(null=True, blank=True)
+    window_end = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    def __str__(self) -> str:
+        return f"Scope of {self.incident.reference} v{self.version}"
+
+
+class ScopeLot(models.Model):
+    """One affected lot or batch code; ranges are expanded into these rows when saved."""
+
+    scope = models.ForeignKey(Scope, on_delete=models.CASCADE, related_name="lots")
+    lot = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "lot"], name="scope_lot_unique")]
+
+    def __str__(self) -> str:
+        return self.lot
+
+
+class ScopeSerialRange(models.Model):
+    """An inclusive serial range: same prefix, numeric tail from ``start`` to ``end``."""
+
+    scope = models.ForeignKey(Scope, on_delete=models.CASCADE, related_name="serial_ranges")
+    prefix = models.CharField(max_length=64, blank=True)
+    first_number = models.BigIntegerField()
+    last_number = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["prefix", "first_number"]
+
+    def __str__(self) -> str:
+        if self.first_number == self.last_number:
+            return f"{self.prefix}{self.first_number}"
+        return f"{self.prefix}{self.first_number}-{self.prefix}{self.last_number}"
+
+
+class MatchRun(models.Model):
+    """One build of an incident's ledger from its scope, with what changed since the last."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="match_runs")
+    scope_version = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=8, choices=choices.MatchStatus.choices, default=choices.MatchStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    holdings_matched = models.PositiveIntegerField(default=0)
+    units_affected = models.PositiveBigIntegerField(default=0)
+    parties_affected = models.PositiveIntegerField(default=0)
+    newly_affected = models.PositiveIntegerField(default=0)
+    no_longer_affected = models.PositiveIntegerField(default=0)
+    still_affected = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Match of {self.incident.reference} at scope v{self.scope_version}"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
+    def affected(self) -> LedgerEntryQuerySet:
+        return self.filter(status=choices.LedgerStatus.AFFECTED)
+
+
+class LedgerEntry(models.Model):
+    """One affected party of one incident: the row every notice, remedy and metric hangs off.
+
+    A party that drops out of scope keeps its row, marked ``removed``, so its history stays.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="ledger")
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="ledger_entries")
+    status = models.CharField(
+        max_length=8,
+        choices=choices.LedgerStatus.choices,
+        default=choices.LedgerStatus.AFFECTED,
+    )
+    units = models.PositiveIntegerField(default=0)
+    holdings_count = models.PositiveIntegerField(default=0)
+    added_run = models.ForeignKey(
+        MatchRun, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_run = models.ForeignKey(MatchRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    removed_run = models.ForeignKey(
+        MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_affected_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "party"], name="ledger_incident_party")
+        ]
+        indexes = [models.Index(fields=["incident", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.party} in {self.incident.reference}"
+
+
+class LedgerHolding(models.Model):
+    """One affected holding of an incident, rebuilt by every match."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="ledger_holdings"
+    )
+    holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="+")
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "holding"], name="ledger_holding_incident_holding"
+            )
+        ]
+        indexes = [models.Index(fields=["incident", "party"])]
+
+    def __str__(self) -> str:
+        return f"holding {self.holding_id} in incident {self.incident_id}"

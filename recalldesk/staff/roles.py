@@ -1,0 +1,72 @@
+"""Staff roles as Django groups, each with the permissions the role needs.
+
+The roles are the ones the design names: a coordinator runs the incident, an agent works
+with parties, an approver signs off what goes out, an analyst reads and exports, an admin
+does everything.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+COORDINATOR = "coordinator"
+AGENT = "agent"
+APPROVER = "approver"
+ANALYST = "analyst"
+ADMIN = "admin"
+
+ROLES: dict[str, list[str]] = {
+    COORDINATOR: [
+        "incidents.add_incident",
+        "incidents.change_incident",
+        "incidents.view_incident",
+        "incidents.edit_scope",
+        "incidents.view_ledger",
+        "incidents.export_ledger",
+        "registry.add_importrun",
+        "registry.view_importrun",
+        "registry.view_party",
+        "registry.view_product",
+        "registry.view_holding",
+    ],
+    AGENT: [
+        "incidents.view_incident",
+        "incidents.view_ledger",
+        "registry.view_party",
+        "registry.view_product",
+        "registry.view_holding",
+    ],
+    APPROVER: [
+        "incidents.view_incident",
+        "incidents.view_ledger",
+        "registry.view_product",
+    ],
+    ANALYST: [
+        "incidents.view_incident",
+        "incidents.view_ledger",
+        "incidents.export_ledger",
+        "registry.view_importrun",
+        "registry.view_product",
+    ],
+    ADMIN: ["*"],
+}
+
+
+def ensure_roles() -> dict[str, Group]:
+    """Create or refresh the role groups; safe to run any number of times."""
+    groups = {}
+    every = Permission.objects.filter(
+        content_type__app_label__in=["incidents", "registry", "audit", "staff"]
+    )
+    for name, codes in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        if codes == ["*"]:
+            perms = list(every)
+        else:
+            perms = []
+            for code in codes:
+                app_label, codename = code.split(".")
+                perms.extend(
+                    every.filter(content_type__app_label=app_label, codename=codename)
+                )
+        group.permissions.set(perms)
+        groups[name] = group
+    return groups
