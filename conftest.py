@@ -1,12 +1,8 @@
 """Shared test fixtures: the staff personas and small registry builders."""
 
-import os
 from pathlib import Path
 
-# Tests run tasks where they are enqueued, so a match or an import finishes inside the test.
-os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-
-import pytest  # noqa: E402
+import pytest
 
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 
@@ -21,6 +17,12 @@ def make_staff(username: str, role: str | None):
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+@pytest.fixture(autouse=True)
+def run_tasks_at_once(settings):
+    """Tasks run where they are enqueued, so a match or an import finishes inside the test."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture

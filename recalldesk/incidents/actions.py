@@ -61,7 +61,9 @@ def do_create_incident(user: Any, incident: Incident) -> Incident:
         incident.owner = user
     incident.save()
     Scope.objects.create(incident=incident)
-    record_change(user, incident, ChangeRecord.Action.CREATED, diff_fields({}, _incident_values(incident)))
+    record_change(
+        user, incident, ChangeRecord.Action.CREATED, diff_fields({}, _incident_values(incident))
+    )
     return incident
 
 
@@ -84,9 +86,10 @@ def check_status_change(user: Any, incident: Incident, new_status: str) -> None:
     check_perm(user, "incidents.change_incident")
     allowed = choices.STATUS_NEXT[choices.IncidentStatus(incident.status)]
     if new_status not in allowed:
+        labels = dict(choices.IncidentStatus.choices)
+        wanted = labels.get(new_status, repr(new_status)).lower()
         raise ValidationError(
-            f"An incident that is {incident.get_status_display().lower()} cannot become "
-            f"{choices.IncidentStatus(new_status).label.lower() if new_status in choices.IncidentStatus.values else new_status!r}."
+            f"An incident that is {incident.get_status_display().lower()} cannot become {wanted}."
         )
 
 
@@ -212,7 +215,9 @@ def do_save_scope(
         scope.version += 1
         scope.updated_by = user if getattr(user, "is_authenticated", False) else None
         scope.save(update_fields=["version", "updated_by", "updated_at"])
-        record_change(user, incident, ChangeRecord.Action.SCOPE, changes, note=f"scope v{scope.version}")
+        record_change(
+            user, incident, ChangeRecord.Action.SCOPE, changes, note=f"scope v{scope.version}"
+        )
     return do_request_match(user, incident)
 
 

@@ -74,8 +74,8 @@ def _common_filters(scope: Scope) -> tuple[list[str], list[object]]:
             where.append("(h.period_start IS NULL OR h.period_start <= %s)")
             params.append(scope.window_end)
     else:
-        column = "h.manufactured_on" if scope.date_basis == DateBasis.MANUFACTURED else (
-            "h.acquired_on"
+        column = (
+            "h.manufactured_on" if scope.date_basis == DateBasis.MANUFACTURED else ("h.acquired_on")
         )
         if scope.date_from:
             where.append(f"{column} >= %s")

@@ -203,9 +203,7 @@ class LedgerEntry(models.Model):
     )
     units = models.PositiveIntegerField(default=0)
     holdings_count = models.PositiveIntegerField(default=0)
-    added_run = models.ForeignKey(
-        MatchRun, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    added_run = models.ForeignKey(MatchRun, null=True, on_delete=models.SET_NULL, related_name="+")
     last_run = models.ForeignKey(MatchRun, null=True, on_delete=models.SET_NULL, related_name="+")
     removed_run = models.ForeignKey(
         MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -229,9 +227,7 @@ class LedgerEntry(models.Model):
 class LedgerHolding(models.Model):
     """One affected holding of an incident, rebuilt by every match."""
 
-    incident = models.ForeignKey(
-        Incident, on_delete=models.CASCADE, related_name="ledger_holdings"
-    )
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="ledger_holdings")
     holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="+")
     party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
