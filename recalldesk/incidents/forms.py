@@ -32,11 +32,33 @@ def split_values(text: str) -> list[str]:
 class IncidentForm(forms.ModelForm):
     class Meta:
         model = Incident
-        fields = ["kind", "title", "hazard", "classification", "default_language", "detected_at"]
+        fields = [
+            "kind",
+            "title",
+            "hazard",
+            "classification",
+            "owner",
+            "default_language",
+            "detected_at",
+            "announced_at",
+            "first_notice_at",
+        ]
         widgets = {
             "hazard": forms.Textarea(attrs={"rows": 3}),
             "detected_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "announced_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "first_notice_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        owner.queryset = owner.queryset.filter(is_active=True).order_by("username")
+        owner.label_from_instance = lambda user: user.get_username()  # type: ignore[method-assign]
+        if self.instance.pk:
+            # Changing the kind would orphan the scope's rules; open a new incident instead.
+            self.fields["kind"].disabled = True
 
 
 class ScopeForm(forms.Form):

@@ -14,6 +14,7 @@ No holding passes through Python: on SQLite and PostgreSQL alike the ledger is w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -46,7 +47,7 @@ class Selection:
     """The SQL that selects ``(id, party_id, quantity)`` of the holdings a scope affects."""
 
     sql: str
-    params: tuple[object, ...]
+    params: tuple[Any, ...]
 
     @property
     def is_empty(self) -> bool:
@@ -62,10 +63,10 @@ class ScopeCounts:
     units: int
 
 
-def _common_filters(scope: Scope) -> tuple[list[str], list[object]]:
+def _common_filters(scope: Scope) -> tuple[list[str], list[Any]]:
     """The window and area rules every branch shares."""
     where: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     if scope.incident.is_service:
         if scope.window_start:
             where.append("(h.period_end IS NULL OR h.period_end >= %s)")
@@ -104,9 +105,9 @@ def selection_for(scope: Scope) -> Selection:
     """Build the selection of the holdings ``scope`` affects, as of its saved rules."""
     common, common_params = _common_filters(scope)
     branches: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
 
-    def branch(from_sql: str, where: list[str], where_params: list[object]) -> None:
+    def branch(from_sql: str, where: list[str], where_params: list[Any]) -> None:
         clauses = where + common
         branches.append(
             f"SELECT h.id, h.party_id, h.quantity FROM {from_sql} WHERE " + " AND ".join(clauses)
@@ -116,7 +117,7 @@ def selection_for(scope: Scope) -> Selection:
 
     if scope.incident.is_service:
         where = [f"h.kind = '{HoldingKind.SERVICE}'"]
-        where_params: list[object] = []
+        where_params: list[Any] = []
         for column, values in (
             ("h.service", scope.services),
             ("h.area", scope.areas),
@@ -131,7 +132,7 @@ def selection_for(scope: Scope) -> Selection:
     else:
         has_products = scope.products.exists()
         unit_where = [f"h.kind = '{HoldingKind.UNIT}'"]
-        product_params: list[object] = []
+        product_params: list[Any] = []
         if has_products:
             unit_where.append(
                 f"h.product_id IN (SELECT product_id FROM {SCOPE_PRODUCTS} WHERE scope_id = %s)"
