@@ -143,7 +143,6 @@ class Holding(models.Model):
         indexes = [
             models.Index(fields=["lot", "product"]),
             models.Index(fields=["serial_prefix", "serial_number"]),
-            models.Index(fields=["party"]),
             models.Index(fields=["service", "area"]),
             models.Index(fields=["account_number"]),
         ]
@@ -160,7 +159,7 @@ class ImportRun(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=16, choices=choices.ImportKind.choices)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     original_name = models.CharField(max_length=255)
     size_bytes = models.BigIntegerField(default=0)
     import_valid_rows = models.BooleanField(

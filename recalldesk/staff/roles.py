@@ -64,9 +64,7 @@ def ensure_roles() -> dict[str, Group]:
             perms = []
             for code in codes:
                 app_label, codename = code.split(".")
-                perms.extend(
-                    every.filter(content_type__app_label=app_label, codename=codename)
-                )
+                perms.extend(every.filter(content_type__app_label=app_label, codename=codename))
         group.permissions.set(perms)
         groups[name] = group
     return groups
