@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from recalldesk.incidents import choices
@@ -54,8 +55,7 @@ class IncidentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
-        owner.queryset = owner.queryset.filter(is_active=True).order_by("username")
-        owner.label_from_instance = lambda user: user.get_username()  # type: ignore[method-assign]
+        owner.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         if self.instance.pk:
             # Changing the kind would orphan the scope's rules; open a new incident instead.
             self.fields["kind"].disabled = True
