@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: demo serve test test-fast test-browser lint bench bench-match clean browser
+.PHONY: demo demo-fresh venv serve test test-fast test-browser lint bench bench-match clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ var:
 ## demo: set up everything, build the demo company and its recall, then serve the console
 demo: $(STAMP) var
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py demo
+	@if [ -f var/.demo-built ]; then echo "Demo data already built (make demo-fresh rebuilds it)."; \
+	else $(PY) manage.py demo && touch var/.demo-built; fi
 	$(MAKE) serve
+
+## demo-fresh: wipe the demo data and build it again
+demo-fresh: $(STAMP) var
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py demo --fresh && touch var/.demo-built
 
 ## serve: run the task worker and the web server (Ctrl-C stops both)
 serve: $(STAMP) var
