@@ -194,7 +194,10 @@ class LedgerEntry(models.Model):
     A party that drops out of scope keeps its row, marked ``removed``, so its history stays.
     """
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="ledger")
+    # The unique (incident, party) constraint already indexes the incident first.
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="ledger", db_index=False
+    )
     party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="ledger_entries")
     status = models.CharField(
         max_length=8,
@@ -203,10 +206,33 @@ class LedgerEntry(models.Model):
     )
     units = models.PositiveIntegerField(default=0)
     holdings_count = models.PositiveIntegerField(default=0)
-    added_run = models.ForeignKey(MatchRun, null=True, on_delete=models.SET_NULL, related_name="+")
-    last_run = models.ForeignKey(MatchRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The run keys are bookkeeping written by the match itself, hundreds of thousands at a
+    # time: no database constraint or index (a deferred check per row cost PostgreSQL more
+    # than the match); the ORM still nulls them if a run is deleted.
+    added_run = models.ForeignKey(
+        MatchRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    last_run = models.ForeignKey(
+        MatchRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     removed_run = models.ForeignKey(
-        MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        MatchRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     first_affected_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -227,9 +253,22 @@ class LedgerEntry(models.Model):
 class LedgerHolding(models.Model):
     """One affected holding of an incident, rebuilt by every match."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="ledger_holdings")
-    holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="+")
-    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+")
+    # Rebuilt wholesale by every match from holdings read in the same transaction, so the
+    # database does not re-check each key (at 10 M holdings the deferred checks cost more
+    # than the match); deleting a holding, party or incident still cascades through the ORM.
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.CASCADE,
+        related_name="ledger_holdings",
+        db_constraint=False,
+        db_index=False,
+    )
+    holding = models.ForeignKey(
+        Holding, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    party = models.ForeignKey(
+        Party, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     quantity = models.PositiveIntegerField()
 
     class Meta:
@@ -238,7 +277,7 @@ class LedgerHolding(models.Model):
                 fields=["incident", "holding"], name="ledger_holding_incident_holding"
             )
         ]
-        indexes = [models.Index(fields=["incident", "party"])]
+        indexes = [models.Index(fields=["party", "incident"])]
 
     def __str__(self) -> str:
         return f"holding {self.holding_id} in incident {self.incident_id}"

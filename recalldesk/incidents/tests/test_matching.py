@@ -300,3 +300,16 @@ def test_saving_a_scope_queues_a_match_after_commit(
     run.refresh_from_db()
     assert (run.status, run.parties_affected) == ("done", 1)
     assert affected_names(target) == {"Alice"}
+
+
+def test_deleting_a_party_removes_its_ledger_rows(coordinator, heater):
+    gone, stays = party("Gone"), party("Stays")
+    holding(gone, heater, lot="L1")
+    holding(stays, heater, lot="L1")
+    target = incident(coordinator)
+    save_and_match(coordinator, target, lots=["L1"])
+
+    gone.delete()
+
+    assert affected_names(target) == {"Stays"}
+    assert LedgerHolding.objects.filter(incident=target).count() == 1
