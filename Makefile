@@ -59,7 +59,7 @@ test-fast: $(STAMP)
 test-browser: $(STAMP) browser
 	$(PY) -m pytest -q -m browser
 
-lint: $(STAMP)
+lint: $(STAMP) var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy recalldesk bench
