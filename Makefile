@@ -68,9 +68,11 @@ lint: $(STAMP) var
 
 bench: bench-match
 
-## bench-match: scope matching on generated holdings (HOLDINGS=10000000 by default)
+## bench-match: scope matching on generated holdings (HOLDINGS=10000000 by default);
+## BENCH_DATABASE_URL=postgres://user:pass@host/postgres runs it on PostgreSQL
 bench-match: $(STAMP)
-	$(PY) bench/match.py $(if $(HOLDINGS),--holdings $(HOLDINGS),)
+	$(PY) bench/match.py $(if $(HOLDINGS),--holdings $(HOLDINGS),) \
+		$(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 clean:
 	rm -rf $(VENV) var
