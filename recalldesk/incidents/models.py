@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -183,6 +184,19 @@ class MatchRun(models.Model):
         return None
 
 
+def _run_key(**options: Any) -> models.ForeignKey[Any, Any]:
+    """A ledger row's reference to the match run that added, kept or removed it."""
+    return models.ForeignKey(
+        MatchRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        **options,
+    )
+
+
 class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
     def affected(self) -> LedgerEntryQuerySet:
         return self.filter(status=choices.LedgerStatus.AFFECTED)
@@ -209,31 +223,9 @@ class LedgerEntry(models.Model):
     # The run keys are bookkeeping written by the match itself, hundreds of thousands at a
     # time: no database constraint or index (a deferred check per row cost PostgreSQL more
     # than the match); the ORM still nulls them if a run is deleted.
-    added_run = models.ForeignKey(
-        MatchRun,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    last_run = models.ForeignKey(
-        MatchRun,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    removed_run = models.ForeignKey(
-        MatchRun,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    added_run = _run_key()
+    last_run = _run_key()
+    removed_run = _run_key(blank=True)
     first_affected_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
