@@ -3,9 +3,9 @@
 The selection is one SQL ``SELECT id, party_id, quantity`` over the holdings that uses the
 indexes on lots and serials, written for each database's planner:
 
-- on SQLite, the ids of the holdings with a scoped lot (joined to the scope's lots through the
-  lot index) and of those in a serial range (an index range scan per range) come first, from
-  the indexes alone; the holdings are then read once each, in id order, for the other rules;
+- on SQLite, the holdings with a scoped lot (joined to the scope's lots through the lot
+  index) and those in a serial range (an index range scan per range) are selected from the
+  indexes alone, which cover every column the match reads or checks, then ``UNION``-ed;
 - on PostgreSQL, the lots and serial ranges are written into the query as values, so the
   planner sees what it is looking for and combines one bitmap per index (a join to the
   scope's tables hides their contents from it, and it guessed badly).
@@ -153,40 +153,37 @@ def _unit_rules(products: list[int]) -> tuple[list[str], list[Any]]:
 
 
 def _selection_by_ids(scope: Scope, common: list[str], common_params: list[Any]) -> Selection:
-    """Ids from the lot and serial indexes first, then each holding read once, in id order.
+    """The holdings joined to the scope's lots, and to its serial ranges, from the indexes.
 
-    Both id queries are answered from the indexes alone (the lot index carries the product),
-    and ``h.id IN (...)`` makes SQLite sort and deduplicate the ids before it reads a row: a
-    holding in scope by lot and by serial, or in two overlapping ranges, is selected once,
-    and the table is read in the order it is stored, about twice as fast as lot by lot.
+    The lot and serial indexes carry every column a match reads or checks (product, kind,
+    dates, party, quantity), so each branch is answered from its index alone, the lot branch
+    with a lookup per scoped lot, the serial branch with a range scan per range; the table
+    is not read (unless the scope filters on region or postcode). ``UNION`` selects a
+    holding in scope by lot and by serial, or in two overlapping ranges, once.
     """
     products = list(scope.products.values_list("id", flat=True))
-    ids: list[str] = []
+    where, where_params = _unit_rules(products)
+    rules = " AND ".join(where + common)
+    rule_params = [*where_params, *common_params]
+    branches: list[str] = []
     params: list[Any] = []
     if scope.lots.exists():
-        sql = (
-            f"SELECT h.id FROM {SCOPE_LOT} l JOIN {HOLDING} h ON h.lot = l.lot"
-            " WHERE l.scope_id = %s"
+        branches.append(
+            f"SELECT h.id, h.party_id, h.quantity FROM {SCOPE_LOT} l"
+            f" JOIN {HOLDING} h ON h.lot = l.lot WHERE l.scope_id = %s AND {rules}"
         )
-        params.append(scope.pk)
-        if products:
-            sql += f" AND h.product_id IN ({', '.join(['%s'] * len(products))})"
-            params.extend(products)
-        ids.append(sql)
+        params.extend([scope.pk, *rule_params])
     if scope.serial_ranges.exists():
-        ids.append(
-            f"SELECT h.id FROM {SCOPE_SERIAL} r JOIN {HOLDING} h ON h.serial_prefix = r.prefix"
-            " AND h.serial_number BETWEEN r.first_number AND r.last_number WHERE r.scope_id = %s"
+        branches.append(
+            f"SELECT h.id, h.party_id, h.quantity FROM {SCOPE_SERIAL} r"
+            f" JOIN {HOLDING} h ON h.serial_prefix = r.prefix"
+            " AND h.serial_number BETWEEN r.first_number AND r.last_number"
+            f" WHERE r.scope_id = %s AND {rules}"
         )
-        params.append(scope.pk)
-    if not ids:
+        params.extend([scope.pk, *rule_params])
+    if not branches:
         return Selection("", ())
-    where, where_params = _unit_rules(products)
-    return Selection(
-        f"SELECT h.id, h.party_id, h.quantity FROM {HOLDING} h"
-        f" WHERE h.id IN ({' UNION ALL '.join(ids)}) AND " + " AND ".join(where + common),
-        (*params, *where_params, *common_params),
-    )
+    return Selection(" UNION ".join(branches), tuple(params))
 
 
 def _selection_by_bitmaps(scope: Scope, common: list[str], common_params: list[Any]) -> Selection:

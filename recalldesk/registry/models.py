@@ -141,8 +141,34 @@ class Holding(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["lot", "product"]),
-            models.Index(fields=["serial_prefix", "serial_number"]),
+            # Covering indexes: a match reads (id, party, quantity) and checks its rules
+            # from the index alone on SQLite, without touching the table.
+            models.Index(
+                fields=[
+                    "lot",
+                    "product",
+                    "kind",
+                    "manufactured_on",
+                    "acquired_on",
+                    "party",
+                    "quantity",
+                ],
+                name="holding_lot_cover",
+            ),
+            models.Index(
+                fields=[
+                    "serial_prefix",
+                    "serial_number",
+                    "product",
+                    "kind",
+                    "manufactured_on",
+                    "acquired_on",
+                    "party",
+                    "quantity",
+                    "lot",
+                ],
+                name="holding_serial_cover",
+            ),
             models.Index(fields=["service", "area"]),
             models.Index(fields=["account_number"]),
         ]
