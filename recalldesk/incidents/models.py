@@ -208,11 +208,21 @@ class LedgerEntry(models.Model):
     A party that drops out of scope keeps its row, marked ``removed``, so its history stays.
     """
 
+    # Written by the match hundreds of thousands at a time from rows read in the same
+    # transaction, so the database does not re-check each key: PostgreSQL's deferred check
+    # per row cost more than the match itself. Deleting a party or an incident still
+    # cascades through the ORM; bulk deletes in SQL must delete ledger rows first.
     # The unique (incident, party) constraint already indexes the incident first.
     incident = models.ForeignKey(
-        Incident, on_delete=models.CASCADE, related_name="ledger", db_index=False
+        Incident,
+        on_delete=models.CASCADE,
+        related_name="ledger",
+        db_index=False,
+        db_constraint=False,
     )
-    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="ledger_entries")
+    party = models.ForeignKey(
+        Party, on_delete=models.CASCADE, related_name="ledger_entries", db_constraint=False
+    )
     status = models.CharField(
         max_length=8,
         choices=choices.LedgerStatus.choices,

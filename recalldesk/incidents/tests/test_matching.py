@@ -313,3 +313,14 @@ def test_deleting_a_party_removes_its_ledger_rows(coordinator, heater):
 
     assert affected_names(target) == {"Stays"}
     assert LedgerHolding.objects.filter(incident=target).count() == 1
+
+
+def test_deleting_an_incident_removes_its_ledger(coordinator, heater):
+    holding(party("Alice"), heater, lot="L1")
+    target = incident(coordinator)
+    save_and_match(coordinator, target, lots=["L1"])
+
+    target.delete()
+
+    assert not LedgerEntry.objects.exists()
+    assert not LedgerHolding.objects.exists()
