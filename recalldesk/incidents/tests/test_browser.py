@@ -22,13 +22,13 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     if not CHROMIUM:
         pytest.skip("Chromium is not installed (Debian package chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
     # test itself are still synchronous, so Django's async guard is lifted for the test.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
