@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -21,7 +20,6 @@ from recalldesk.incidents.models import (
     ScopeSerialRange,
 )
 
-User = AbstractBaseUser | AnonymousUser
 INCIDENT_FIELDS = ["kind", "title", "hazard", "classification", "default_language", "owner_id"]
 
 
@@ -46,7 +44,8 @@ def next_reference(kind: str) -> str:
     return f"{stem}{count + 1:04d}"
 
 
-def _incident_values(incident: Incident) -> dict[str, Any]:
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """The recorded fields of an incident, to diff against after an edit."""
     values = {name: getattr(incident, name) for name in INCIDENT_FIELDS}
     values.update({m.value: getattr(incident, m.value) for m in choices.Milestone})
     return values
@@ -61,9 +60,7 @@ def do_create_incident(user: Any, incident: Incident) -> Incident:
         incident.owner = user
     incident.save()
     Scope.objects.create(incident=incident)
-    record_change(
-        user, incident, ChangeRecord.Action.CREATED, diff_fields({}, _incident_values(incident))
-    )
+    record_change(user, incident, ChangeRecord.Action.CREATED, diff_fields({}, snapshot(incident)))
     return incident
 
 
@@ -71,15 +68,11 @@ def do_create_incident(user: Any, incident: Incident) -> Incident:
 def do_update_incident(user: Any, incident: Incident, before: dict[str, Any]) -> Incident:
     """Save edits to ``incident``; ``before`` is ``snapshot(incident)`` taken before editing."""
     check_perm(user, "incidents.change_incident")
-    changes = diff_fields(before, _incident_values(incident))
+    changes = diff_fields(before, snapshot(incident))
     if changes:
         incident.save()
         record_change(user, incident, ChangeRecord.Action.UPDATED, changes)
     return incident
-
-
-def snapshot(incident: Incident) -> dict[str, Any]:
-    return _incident_values(incident)
 
 
 def check_status_change(user: Any, incident: Incident, new_status: str) -> None:
@@ -116,21 +109,6 @@ def do_change_status(user: Any, incident: Incident, new_status: str, reason: str
         fields.append("closed_at")
     incident.save(update_fields=fields)
     record_change(user, incident, ChangeRecord.Action.STATUS, changes, note=reason)
-
-
-@transaction.atomic
-def do_stamp_milestone(user: Any, incident: Incident, milestone: str, when: Any) -> None:
-    check_perm(user, "incidents.change_incident")
-    field = choices.Milestone(milestone).value
-    old = getattr(incident, field)
-    setattr(incident, field, when)
-    incident.save(update_fields=[field, "updated_at"])
-    record_change(
-        user,
-        incident,
-        ChangeRecord.Action.UPDATED,
-        {field: [old.isoformat() if old else None, when.isoformat() if when else None]},
-    )
 
 
 def _scope_values(scope: Scope) -> dict[str, Any]:

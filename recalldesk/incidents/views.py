@@ -71,17 +71,16 @@ def incident_edit(request: HttpRequest, incident_uuid: Any) -> HttpResponse:
 
 def ledger_counts(incident: Incident) -> dict[str, Any]:
     """The headline figures of an incident's ledger, in two queries."""
-    entries = LedgerEntry.objects.affected().filter(incident=incident)
-    totals = entries.aggregate(
-        parties=Count("id"),
-        consumers=Count("id", filter=Q(party__role=PartyRole.CONSUMER)),
-        consignees=Count("id", filter=Q(party__role=PartyRole.CONSIGNEE)),
-        units=Sum("units"),
+    affected = Q(status=choices.LedgerStatus.AFFECTED)
+    totals = LedgerEntry.objects.filter(incident=incident).aggregate(
+        parties=Count("id", filter=affected),
+        consumers=Count("id", filter=affected & Q(party__role=PartyRole.CONSUMER)),
+        consignees=Count("id", filter=affected & Q(party__role=PartyRole.CONSIGNEE)),
+        units=Sum("units", filter=affected),
+        removed=Count("id", filter=Q(status=choices.LedgerStatus.REMOVED)),
     )
     totals["units"] = totals["units"] or 0
-    totals["removed"] = LedgerEntry.objects.filter(
-        incident=incident, status=choices.LedgerStatus.REMOVED
-    ).count()
+    entries = LedgerEntry.objects.affected().filter(incident=incident)
     by_region: list[dict[str, Any]] = [
         dict(row)
         for row in entries.values("party__country", "party__region")
