@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "recalldesk.staff",
     "recalldesk.registry",
     "recalldesk.incidents",
+    "recalldesk.outreach",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -72,7 +74,10 @@ WSGI_APPLICATION = "recalldesk.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [
+            BASE_DIR / "templates",
+            *sorted((BASE_DIR / "outreach" / "channels").glob("*/templates")),
+        ],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -166,3 +171,45 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Outreach. Email goes through SMTP by default (EMAIL_HOST/EMAIL_PORT); set EMAIL_BACKEND to
+# an anymail backend (e.g. anymail.backends.postmark.EmailBackend) for an email service.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 1025)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Product Safety <safety@example.com>")
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", ""),
+        "POSTMARK_SERVER_TOKEN": env_str("POSTMARK_SERVER_TOKEN", ""),
+        "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY", ""),
+        "MAILGUN_API_KEY": env_str("MAILGUN_API_KEY", ""),
+    }.items()
+    if value
+}
+# The address people reach the site at: signed links in notices start with it.
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+COMPANY_NAME = env_str("COMPANY_NAME", "Northwind Home Products")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+# Apprise URLs (e.g. "mailto://...", "slack://...") that hear about failures and late work.
+TEAM_ALERT_URLS = env_list("TEAM_ALERT_URLS", "")
+WEBHOOK_SIGNING_SECRET = env_str("WEBHOOK_SIGNING_SECRET", SECRET_KEY)
+OUTREACH_BATCH_SIZE = env_int("OUTREACH_BATCH_SIZE", 500)
+# A claimed batch whose worker has not recorded a send for this long is handed out again.
+OUTREACH_CLAIM_LEASE_SECONDS = env_int("OUTREACH_CLAIM_LEASE_SECONDS", 120)
+OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 3)
+# Messages per second per provider across all workers; 0 means no limit.
+OUTREACH_RATE_LIMITS = {
+    "email": env_int("RATE_LIMIT_EMAIL", 0),
+    "sms": env_int("RATE_LIMIT_SMS", 10),
+    "voice": env_int("RATE_LIMIT_VOICE", 1),
+    "webhook": env_int("RATE_LIMIT_WEBHOOK", 20),
+}
+ACK_LINK_MAX_AGE_DAYS = env_int("ACK_LINK_MAX_AGE_DAYS", 365)

@@ -4,6 +4,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from recalldesk.api import api
+from recalldesk.outreach import ack
+from recalldesk.outreach.channels.sms.callbacks import twilio_status
+from recalldesk.outreach.channels.voice.callbacks import twilio_gather
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="incidents:list", permanent=False)),
@@ -11,6 +14,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("incidents/", include("recalldesk.incidents.urls")),
     path("registry/", include("recalldesk.registry.urls")),
+    path("outreach/", include("recalldesk.outreach.urls")),
+    path("outreach/callbacks/twilio/status/", twilio_status, name="twilio_status"),
+    path("outreach/callbacks/twilio/gather/<str:token>/", twilio_gather, name="twilio_gather"),
+    path("outreach/callbacks/anymail/", include("anymail.urls")),
+    path("a/<str:token>/", ack.acknowledge, name="acknowledge"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -68,6 +68,8 @@ class Party(models.Model):
     time_zone = models.CharField(max_length=64, blank=True)
     preferred_channels = models.JSONField(default=list, blank=True)
     opted_out_channels = models.JSONField(default=list, blank=True)
+    # A consignee's own system can take notices as signed webhooks (https, public only).
+    webhook_url = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -26,6 +26,15 @@ ROLES: dict[str, list[str]] = {
         "registry.view_party",
         "registry.view_product",
         "registry.view_holding",
+        "outreach.add_message",
+        "outreach.change_message",
+        "outreach.view_message",
+        "outreach.change_outreachpolicy",
+        "outreach.add_wave",
+        "outreach.view_wave",
+        "outreach.change_wave",
+        "outreach.view_delivery",
+        "outreach.work_call_list",
     ],
     AGENT: [
         "incidents.view_incident",
@@ -33,10 +42,17 @@ ROLES: dict[str, list[str]] = {
         "registry.view_party",
         "registry.view_product",
         "registry.view_holding",
+        "outreach.view_message",
+        "outreach.view_wave",
+        "outreach.view_delivery",
+        "outreach.work_call_list",
     ],
     APPROVER: [
         "incidents.view_incident",
         "incidents.view_ledger",
+        "outreach.view_message",
+        "outreach.approve_message",
+        "outreach.view_wave",
         "registry.view_product",
     ],
     ANALYST: [
@@ -45,6 +61,9 @@ ROLES: dict[str, list[str]] = {
         "incidents.export_ledger",
         "registry.view_importrun",
         "registry.view_product",
+        "outreach.view_message",
+        "outreach.view_wave",
+        "outreach.view_delivery",
     ],
     ADMIN: ["*"],
 }
@@ -54,7 +73,7 @@ def ensure_roles() -> dict[str, Group]:
     """Create or refresh the role groups; safe to run any number of times."""
     groups = {}
     every = Permission.objects.filter(
-        content_type__app_label__in=["incidents", "registry", "audit", "staff"]
+        content_type__app_label__in=["incidents", "registry", "audit", "staff", "outreach"]
     )
     for name, codes in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
