@@ -83,8 +83,15 @@ class _Element:
     filled: bool = True
 
 
+# In checklist order: each special rule right after the element it refines.
 ELEMENTS: dict[str, _Element] = {
     "headline": _Element("required.headline", "Has a headline", "headline", "headline"),
+    "eu_headline": _Element(
+        "eu.headline", 'Headline reads "Product safety recall"', "headline", "eu_headline", False
+    ),
+    "safety_recall": _Element(
+        "nhtsa.headline", 'Headline says "safety recall"', "headline", "safety_recall", False
+    ),
     "product": _Element("required.product", "Identifies the product", "product", "product"),
     "identification": _Element(
         "required.identification",
@@ -93,27 +100,9 @@ ELEMENTS: dict[str, _Element] = {
         "identification",
     ),
     "hazard": _Element("required.hazard", "States the hazard", "hazard", "hazard"),
+    "risk": _Element("nhtsa.risk", "Explains the risk to safety", "hazard", "risk", False),
     "instructions": _Element(
         "required.instructions", "Says what to do now", "instructions", "instructions"
-    ),
-    "remedy": _Element("required.remedy", "States the remedy", "remedy", "remedy"),
-    "contact": _Element("required.contact", "Says how to reach us", "contact", "contact"),
-    "contact_channel": _Element(
-        "required.contact_channel",
-        "Gives a phone number or web address",
-        "contact",
-        "channel",
-        filled=False,
-    ),
-    "eu_headline": _Element(
-        "eu.headline", 'Headline reads "Product safety recall"', "headline", "eu_headline", False
-    ),
-    "safety_recall": _Element(
-        "nhtsa.headline", 'Headline says "safety recall"', "headline", "safety_recall", False
-    ),
-    "risk": _Element("nhtsa.risk", "Explains the risk to safety", "hazard", "risk", False),
-    "remedy_when": _Element(
-        "nhtsa.remedy_when", "Says when the remedy is available", "remedy", "remedy_when", False
     ),
     "stop_sale": _Element(
         "consignee.stop_sale",
@@ -121,6 +110,18 @@ ELEMENTS: dict[str, _Element] = {
         "instructions",
         "stop_sale",
         False,
+    ),
+    "remedy": _Element("required.remedy", "States the remedy", "remedy", "remedy"),
+    "remedy_when": _Element(
+        "nhtsa.remedy_when", "Says when the remedy is available", "remedy", "remedy_when", False
+    ),
+    "contact": _Element("required.contact", "Says how to reach us", "contact", "contact"),
+    "contact_channel": _Element(
+        "required.contact_channel",
+        "Gives a phone number or web address",
+        "contact",
+        "channel",
+        filled=False,
     ),
 }
 

@@ -49,7 +49,8 @@ def _opted_out_sql(kind: str) -> str:
 def check_wave(
     user: Any, incident: Incident, version: MessageVersion, channels: list[str], segment: dict
 ) -> None:
-    check_perm(user, "outreach.add_wave")
+    if user is not None:  # None: the system itself, escalating on the policy's schedule
+        check_perm(user, "outreach.add_wave")
     if version.message.incident_id != incident.pk:
         raise ValidationError("That message belongs to another incident.")
     if version.status != choices.VersionStatus.APPROVED:

@@ -51,8 +51,10 @@ class SmtpTransport:
                 smtp = smtplib.SMTP(
                     settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT
                 )
+                smtp.ehlo_or_helo_if_needed()
                 if settings.EMAIL_USE_TLS:
                     smtp.starttls()
+                    smtp.ehlo()
                 if settings.EMAIL_HOST_USER:
                     smtp.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
             except (OSError, smtplib.SMTPException) as exc:
@@ -108,8 +110,11 @@ class SmtpTransport:
             smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.close()
+        # Only a refused recipient says something about the address; a refused sender or
+        # message is our problem and must not mark the party's address bad.
         return TransportError(
-            f"The mail server refused {what}: {code} {text}", permanent=500 <= code < 600
+            f"The mail server refused {what}: {code} {text}",
+            permanent=500 <= code < 600 and what not in ("sender", "message"),
         )
 
     def close(self) -> None:
