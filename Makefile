@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# The demo catches its own email; set SMTP_CATCHER= (empty) when EMAIL_HOST is a real server.
+SMTP_CATCHER ?= 1
 
 .PHONY: demo demo-fresh venv serve test test-fast test-browser lint bench bench-match clean browser
 
@@ -38,9 +40,11 @@ serve: $(STAMP) var
 	@echo ""
 	@echo "  recalldesk is running at http://$(HOST):$(PORT)/"
 	@echo "  log in as coordinator / recall-demo-2026 (also: agent, approver, analyst, admin)"
+	@echo "  email sent by the demo lands in var/outbox (a Maildir) through a local SMTP server"
 	@echo ""
 	trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py db_worker --queue-name default & \
+	$(if $(SMTP_CATCHER),$(PY) -m aiosmtpd -n -l 127.0.0.1:1025 -c aiosmtpd.handlers.Mailbox var/outbox &,) \
+	$(PY) manage.py worker & \
 	$(VENV)/bin/gunicorn recalldesk.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
 ## browser: make sure headless Chromium is there for the browser tests

@@ -194,7 +194,7 @@ ANYMAIL = {
 }
 # The address people reach the site at: signed links in notices start with it.
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-COMPANY_NAME = env_str("COMPANY_NAME", "Northwind Home Products")
+COMPANY_NAME = env_str("COMPANY_NAME", "Hearthwell Home Products")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")

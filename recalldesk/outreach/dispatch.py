@@ -29,6 +29,8 @@ from recalldesk.outreach.rendering import ack_link, compiled_for
 
 log = logging.getLogger(__name__)
 Status = choices.DeliveryStatus
+SENT = Status.SENT.value
+CLAIMED = Status.CLAIMED.value
 AUTOMATIC = [kind for kind, spec in CHANNELS.items() if spec.automatic]
 ROW_FIELDS = [
     "id",
@@ -46,11 +48,6 @@ ROW_FIELDS = [
 
 def _db_time(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
-
-
-def _execute(sql: str, params: list[Any]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def quiet_until(now: datetime, zone_name: str, start: Any, end: Any) -> datetime | None:
@@ -128,16 +125,28 @@ def claim(wave: Wave, batch: int, now: datetime) -> list[dict[str, Any]]:
     )
 
 
-class BatchSender:
-    """Sends one claimed batch; one transport per channel, opened once."""
+class ClaimLost(Exception):
+    """The row's claim went to another worker while this one held it past its lease."""
 
-    def __init__(self, wave: Wave) -> None:
+
+class BatchSender:
+    """Sends one claimed batch; one transport per channel, opened once.
+
+    ``token`` is the claim's ``claimed_at``: a row is recorded sent only while it still
+    carries it, so a worker that stalled past its lease never sends what another took over.
+    """
+
+    def __init__(self, wave: Wave, batch: int, token: datetime) -> None:
         self.wave = wave
+        self.batch = batch
+        self.token = token
         self.incident = wave.incident
         self.transports: dict[str, Transport] = {}
         self.fallbacks: list[tuple[dict[str, Any], str]] = []
         self.retry_at: datetime | None = None
         self.counts: dict[str, int] = defaultdict(int)
+        self.reference = self.incident.reference
+        self.headers = {"X-Recall-Reference": self.reference}
 
     def transport(self, kind: str) -> Transport:
         if kind not in self.transports:
@@ -150,30 +159,40 @@ class BatchSender:
         for transport in self.transports.values():
             transport.close()
 
+    def renew(self) -> None:
+        """Move the claim's lease on for the rows still claimed under our token."""
+        renewed = timezone.now()
+        Delivery.objects.filter(
+            wave=self.wave, batch=self.batch, status=Status.CLAIMED, claimed_at=self.token
+        ).update(claimed_at=renewed)
+        self.token = renewed
+
     def send_rows(self, rows: list[dict[str, Any]]) -> None:
         units = units_text(self.incident.pk, {row["party_id"] for row in rows})
+        # Renew well inside the lease, so a worker that is merely slow keeps its rows.
+        beat = max(0.2, settings.OUTREACH_CLAIM_LEASE_SECONDS / 4)
         last_beat = time.monotonic()
-        for index, row in enumerate(rows):
-            if index % 20 == 0:
-                wait_for_slot(row["channel"], min(20, len(rows) - index))
-            if time.monotonic() - last_beat > 10:
-                # A slow provider: renew the claim on what is left so no one takes it over.
-                Delivery.objects.filter(
-                    id__in=[r["id"] for r in rows[index:]], status=Status.CLAIMED
-                ).update(claimed_at=timezone.now())
-                last_beat = time.monotonic()
-            self.send_one(row, units.get(row["party_id"], ""))
+        limited = bool(settings.OUTREACH_RATE_LIMITS.get(rows[0]["channel"])) if rows else False
+        with connection.cursor() as cursor:
+            for index, row in enumerate(rows):
+                if limited and index % 20 == 0:
+                    wait_for_slot(row["channel"], min(20, len(rows) - index))
+                if time.monotonic() - last_beat > beat:
+                    self.renew()
+                    last_beat = time.monotonic()
+                self.send_one(cursor, row, units.get(row["party_id"], ""))
 
-    def send_one(self, row: dict[str, Any], units: str) -> None:
+    def send_one(self, cursor: Any, row: dict[str, Any], units: str) -> None:
         kind = row["channel"]
         compiled = compiled_for(self.wave.version_id, row["language"], kind)
+        link = ack_link(self.incident.uuid, row["party__uuid"])
         parts = compiled.fill(
             {
                 "name": row["party__name"],
                 "units": units,
-                "link": ack_link(self.incident.uuid, row["party__uuid"]),
+                "link": link,
                 "address_block": row["address"],
-                "reference": self.incident.reference,
+                "reference": self.reference,
             }
         )
         item = Outgoing(
@@ -183,22 +202,35 @@ class BatchSender:
             subject=parts.get("subject", ""),
             text=parts.get("text", ""),
             html=parts.get("html", ""),
-            link=ack_link(self.incident.uuid, row["party__uuid"]),
+            link=link,
             party_name=row["party__name"],
-            reference=self.incident.reference,
-            headers={"X-Recall-Reference": self.incident.reference},
+            reference=self.reference,
+            headers=self.headers,
         )
         started = time.perf_counter()
         recorded = False
+        token = _db_time(self.token)
 
         def mark_sent(provider_id: str) -> None:
+            # Commits at once (autocommit): the SMTP transport calls this just before the
+            # final dot, so a worker killed after it never sends the message again.
             nonlocal recorded
             elapsed = int((time.perf_counter() - started) * 1000)
-            _execute(
+            cursor.execute(
                 "UPDATE outreach_delivery SET status = %s, sent_at = %s, provider_id = %s, "
-                "duration_ms = %s WHERE id = %s",
-                [Status.SENT.value, _db_time(timezone.now()), provider_id, elapsed, row["id"]],
+                "duration_ms = %s WHERE id = %s AND status = %s AND claimed_at = %s",
+                [
+                    SENT,
+                    _db_time(timezone.now()),
+                    provider_id,
+                    elapsed,
+                    row["id"],
+                    CLAIMED,
+                    token,
+                ],
             )
+            if cursor.rowcount != 1:
+                raise ClaimLost(f"delivery {row['id']} was claimed by another worker")
             recorded = True
 
         transport = self.transport(kind)
@@ -213,24 +245,33 @@ class BatchSender:
             self.counts["sent"] += 1
         except TransportError as exc:
             self.failed(row, exc)
+        except ClaimLost as exc:
+            # Another worker holds the row now and sends it; the transport dropped ours.
+            log.warning("%s", exc)
+            self.counts["lost"] += 1
+
+    def ours(self, row: dict[str, Any]) -> Any:
+        """The row, while it is still claimed under this sender's token (or was just recorded
+        sent by it, when the server refuses the message after its final dot)."""
+        return Delivery.objects.filter(
+            pk=row["id"], status__in=[Status.CLAIMED, Status.SENT], claimed_at=self.token
+        )
 
     def failed(self, row: dict[str, Any], exc: TransportError) -> None:
         now = timezone.now()
         if not exc.permanent and row["attempts"] < settings.OUTREACH_MAX_ATTEMPTS:
             when = now + timedelta(seconds=30 * 2 ** (row["attempts"] - 1))
-            Delivery.objects.filter(pk=row["id"]).update(
-                status=Status.QUEUED, not_before=when, error=exc.message[:2000]
-            )
+            self.ours(row).update(status=Status.QUEUED, not_before=when, error=exc.message[:2000])
             self.retry_at = min(self.retry_at or when, when)
             self.counts["retry"] += 1
             return
-        Delivery.objects.filter(pk=row["id"]).update(
-            status=Status.BOUNCED if exc.permanent else Status.FAILED,
+        self.ours(row).update(
+            status=Status.BOUNCED if exc.permanent and not exc.contact_ok else Status.FAILED,
             failed_at=now,
             error=exc.message[:2000],
         )
         self.counts["failed"] += 1
-        if exc.permanent:
+        if exc.permanent and not exc.contact_ok:
             BadContact.objects.get_or_create(
                 channel=row["channel"],
                 address=row["address"],
@@ -267,7 +308,7 @@ def send_batch(wave_id: int, batch: int) -> dict[str, int]:
         Delivery.objects.filter(id__in=ids).update(
             status=Status.QUEUED, not_before=wake, attempts=F("attempts") - 1
         )
-    sender = BatchSender(wave)
+    sender = BatchSender(wave, batch, now)
     try:
         sender.send_rows(sendable)
     finally:
@@ -355,24 +396,61 @@ def finish_if_done(wave: Wave) -> bool:
     return True
 
 
+def waiting_batches(lease: datetime) -> set[tuple[int, int]] | None:
+    """(wave, batch) pairs that have a send task waiting in the database queue, or running
+    since the lease began; None when the task backend keeps no queue to look at."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from recalldesk.outreach import tasks
+
+    if not isinstance(tasks.send_batch.get_backend(), DatabaseBackend):
+        return None
+    # A killed worker's task stays "running" for ever, so only a recent start counts.
+    rows = DBTaskResult.objects.filter(task_path=tasks.send_batch.module_path).filter(
+        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=lease)
+    )
+    waiting = set()
+    for args_kwargs in rows.values_list("args_kwargs", flat=True):
+        args = args_kwargs.get("args") or []
+        if len(args) == 2:
+            waiting.add((int(args[0]), int(args[1])))
+    return waiting
+
+
 def resume_stalled(now: datetime | None = None) -> int:
     """Enqueue again every batch whose claim outlived its lease (a worker died holding it)
-    or that is due and has no task (a lost enqueue). Returns the number of batches."""
+    or that is due and has no task (a lost enqueue). Returns the number of batches.
+
+    Batches whose task is still waiting in the queue are left alone: the workers call this
+    every half lease, and a million-row wave has thousands of batches queued for longer
+    than a lease, which must not each gain a task per call.
+    """
     from recalldesk.outreach import tasks
 
     now = now or timezone.now()
     lease = now - timedelta(seconds=settings.OUTREACH_CLAIM_LEASE_SECONDS)
-    stalled = (
-        Delivery.objects.filter(channel__in=AUTOMATIC, wave__status=choices.WaveStatus.SENDING)
-        .filter(
-            Q(status=Status.CLAIMED, claimed_at__lt=lease)
-            | Q(status=Status.QUEUED, not_before__lte=now)
+    sending = Delivery.objects.filter(
+        channel__in=AUTOMATIC, wave__status=choices.WaveStatus.SENDING
+    )
+    pairs = ("wave_id", "batch")
+    stale = set(
+        sending.filter(status=Status.CLAIMED, claimed_at__lt=lease).values_list(*pairs).distinct()
+    )
+    due = set(
+        sending.filter(
+            Q(status=Status.QUEUED, not_before__lte=now)
             | Q(status=Status.QUEUED, not_before__isnull=True, queued_at__lt=lease)
         )
-        .values_list("wave_id", "batch")
+        .values_list(*pairs)
         .distinct()
     )
-    pairs = list(stalled)
-    for wave_id, batch in pairs:
+    waiting = waiting_batches(lease)
+    if waiting is not None:
+        stale -= waiting
+        due -= waiting
+    found = sorted(stale | due)
+    for wave_id, batch in found:
         tasks.send_batch.enqueue(wave_id, batch)
-    return len(pairs)
+    return len(found)

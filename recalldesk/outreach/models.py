@@ -154,7 +154,7 @@ class Wave(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="waves")
-    version = models.ForeignKey(MessageVersion, on_delete=models.PROTECT, related_name="waves")
+    version = models.ForeignKey(MessageVersion, on_delete=models.RESTRICT, related_name="waves")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
     )

@@ -32,7 +32,10 @@ from recalldesk.outreach.models import (
 from recalldesk.outreach.rendering import compile_channel, sample_values
 from recalldesk.registry.models import Party
 
-FIELD_LABELS = {name: FactSheet._meta.get_field(name).verbose_name for name in FACT_FIELDS}
+FIELD_LABELS = {
+    name: str(getattr(FactSheet._meta.get_field(name), "verbose_name", name))
+    for name in FACT_FIELDS
+}
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -191,6 +194,26 @@ def message_edit(request: HttpRequest, message_uuid: Any) -> HttpResponse:
     )
 
 
+def _checklist(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per rule: passing everywhere, or its failures (each with its excerpt).
+
+    Each rule is checked per language; a flat list of every rule times every language is
+    too long to read, so passing languages fold into their rule's line.
+    """
+    rules: dict[tuple[str, str], dict[str, Any]] = {}
+    for finding in findings:
+        key = (finding["code"], finding["label"])
+        rule = rules.setdefault(
+            key, {"label": finding["label"], "ok": True, "languages": [], "failures": []}
+        )
+        if finding.get("language") and finding["language"] not in rule["languages"]:
+            rule["languages"].append(finding["language"])
+        if not finding["ok"]:
+            rule["ok"] = False
+            rule["failures"].append(finding)
+    return sorted(rules.values(), key=lambda rule: rule["ok"])
+
+
 def _highlight(findings: list[dict[str, Any]], sheets: dict[str, dict[str, str]]) -> list[dict]:
     out = []
     for finding in findings:
@@ -226,7 +249,8 @@ def message_detail(request: HttpRequest, message_uuid: Any) -> HttpResponse:
         }
         for f in actions.run_check(version)
     ]
-    language = request.GET.get("lang") or next(iter(sheets), message.incident.default_language)
+    default = message.incident.default_language
+    language = request.GET.get("lang") or (default if default in sheets else next(iter(sheets), ""))
     channel = request.GET.get("channel") or "email"
     if channel not in CHANNELS:
         channel = "email"
@@ -241,7 +265,7 @@ def message_detail(request: HttpRequest, message_uuid: Any) -> HttpResponse:
         "versions": versions,
         "sheets": sheets,
         "field_labels": FIELD_LABELS,
-        "findings": _highlight(findings, sheets),
+        "checklist": _checklist(_highlight(findings, sheets)),
         "failing": [f for f in findings if not f["ok"]],
         "preview": preview,
         "preview_language": language,

@@ -149,6 +149,11 @@ def wipe_demo() -> None:
         .values_list("id", flat=True)
     )
     with connection.cursor() as cursor:
+        from recalldesk.outreach.models import Delivery
+
+        if incidents:
+            marks = ", ".join(str(pk) for pk in incidents)
+            cursor.execute(f"DELETE FROM {Delivery._meta.db_table} WHERE incident_id IN ({marks})")
         for model in (LedgerHolding, LedgerEntry):
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE party_id IN ({parties})")
         ChangeRecord.objects.filter(

@@ -69,7 +69,7 @@ class Party(models.Model):
     preferred_channels = models.JSONField(default=list, blank=True)
     opted_out_channels = models.JSONField(default=list, blank=True)
     # A consignee's own system can take notices as signed webhooks (https, public only).
-    webhook_url = models.URLField(blank=True)
+    webhook_url = models.URLField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

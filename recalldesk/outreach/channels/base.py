@@ -14,15 +14,18 @@ from typing import Protocol
 class TransportError(Exception):
     """A send that did not work: a human message, and whether trying again could help.
 
-    ``permanent`` errors (an address that does not exist, a number that cannot take SMS)
-    mark the contact point bad; the next channel of the wave takes over. Others are retried
-    a bounded number of times.
+    ``permanent`` errors are not retried and the next channel of the wave takes over; they
+    mark the contact point bad (an address that does not exist, a number that cannot take
+    SMS) unless ``contact_ok`` says the fault is ours (a provider not configured, a text too
+    long), which must not cost the party its address. Others are retried a bounded number
+    of times.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, contact_ok: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
+        self.contact_ok = contact_ok
 
 
 @dataclass(frozen=True)

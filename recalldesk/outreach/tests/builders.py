@@ -58,6 +58,12 @@ def message(
     )
 
 
+def draft(author: Any, incident: Incident, **kwargs: Any) -> MessageVersion:
+    version = message(author, incident, **kwargs).latest()
+    assert version is not None
+    return version
+
+
 def approved(author: Any, approver: Any, incident: Incident, **kwargs: Any) -> MessageVersion:
     created = message(author, incident, **kwargs)
     version = created.latest()

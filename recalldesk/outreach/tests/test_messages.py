@@ -20,9 +20,7 @@ def incident(coordinator):
 
 
 def test_it_renders_every_channel_in_the_partys_language_with_their_values(coordinator, incident):
-    version = ob.message(
-        coordinator, incident, sheets={"en": ob.CLEAN_EN, "de": ob.CLEAN_DE}
-    ).latest()
+    version = ob.draft(coordinator, incident, sheets={"en": ob.CLEAN_EN, "de": ob.CLEAN_DE})
     values = {**sample_values(version), "name": "Jörg <Müller>", "units": "1 × Heater, lot L1230"}
     for kind in CHANNELS:
         for language in ("en", "de"):
@@ -41,14 +39,14 @@ def test_it_renders_every_channel_in_the_partys_language_with_their_values(coord
 
 
 def test_a_language_without_a_sheet_falls_back_to_the_incident_default(coordinator, incident):
-    version = ob.message(coordinator, incident).latest()
+    version = ob.draft(coordinator, incident)
     parts = compile_channel(version, "fr", "email").fill(sample_values(version))
     assert parts["subject"].startswith(ob.CLEAN_EN["headline"])
 
 
 def test_fields_can_use_the_partys_values(coordinator, incident):
     sheet = {**ob.CLEAN_EN, "instructions": "{{ name }}, stop using these: {{ units }}"}
-    version = ob.message(coordinator, incident, sheets={"en": sheet}).latest()
+    version = ob.draft(coordinator, incident, sheets={"en": sheet})
     text = compile_channel(version, "en", "email").fill(
         {"name": "Ann", "units": "1 × Heater, lot L1230", "link": "L"}
     )["text"]
@@ -58,7 +56,7 @@ def test_fields_can_use_the_partys_values(coordinator, incident):
 def test_it_refuses_a_broken_template_naming_language_and_field(coordinator, incident):
     sheet = {**ob.CLEAN_EN, "hazard": "Fire {% if name %}risk"}
     with pytest.raises(ValidationError) as err:
-        ob.message(coordinator, incident, sheets={"en": sheet})
+        ob.draft(coordinator, incident, sheets={"en": sheet})
     assert "[en] hazard: the template is broken" in " ".join(err.value.messages)
     sheet = {**ob.CLEAN_EN, "remedy": "Refund for {{ customer.card }}"}
     with pytest.raises(ValidationError) as err:
@@ -70,7 +68,7 @@ def test_it_refuses_a_broken_template_naming_language_and_field(coordinator, inc
 def test_the_author_cannot_approve_their_own_version(coordinator, approver, incident):
     coordinator.groups.add(*approver.groups.all())
     coordinator = type(coordinator).objects.get(pk=coordinator.pk)  # a fresh permission cache
-    version = ob.message(coordinator, incident).latest()
+    version = ob.draft(coordinator, incident)
     actions.do_submit(coordinator, version)
     with pytest.raises(PermissionDenied, match="author"):
         actions.do_approve(coordinator, version)
@@ -82,7 +80,7 @@ def test_a_failing_check_blocks_approval_unless_a_reason_is_written(
     coordinator, approver, incident
 ):
     sheet = {**ob.CLEAN_EN, "hazard": "Out of an abundance of caution we are recalling it."}
-    version = ob.message(coordinator, incident, sheets={"en": sheet}).latest()
+    version = ob.draft(coordinator, incident, sheets={"en": sheet})
     findings = actions.do_submit(coordinator, version)
     assert any(not f.ok and f.field == "hazard" for f in findings)
     with pytest.raises(ValidationError, match="Compliance check failed"):
@@ -120,9 +118,7 @@ def test_a_missing_translation_fails_the_check(coordinator, incident):
     actions.policy_for(incident)
     incident.outreach.languages = ["de", "fr"]
     incident.outreach.save()
-    version = ob.message(
-        coordinator, incident, sheets={"en": ob.CLEAN_EN, "de": ob.CLEAN_DE}
-    ).latest()
+    version = ob.draft(coordinator, incident, sheets={"en": ob.CLEAN_EN, "de": ob.CLEAN_DE})
     failing = [f for f in actions.run_check(version) if not f.ok]
     assert any(f.language == "fr" for f in failing)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from django.core import signing
@@ -16,11 +17,12 @@ from recalldesk.outreach.models import Acknowledgement, BadContact, Delivery
 from recalldesk.outreach.rendering import ACK_SALT, ack_token
 from recalldesk.outreach.tests import builders as ob
 from recalldesk.outreach.tests.conftest import body_text
+from recalldesk.registry.models import Party
 
 pytestmark = pytest.mark.django_db
 S = choices.DeliveryStatus
 
-PARTIES = [
+PARTIES: list[dict[str, Any]] = [
     {"name": "Ann Owner", "email": "ann@example.com", "phone": "+15555550101", "region": "Ohio"},
     {"name": "Bea Owner", "email": "bea@example.com", "region": "Texas", "language": "de"},
     {
@@ -97,8 +99,8 @@ def test_segments_pick_regions_languages_and_the_unacknowledged(coordinator, inc
     assert list(Delivery.objects.filter(wave=wave).values_list("party__name", flat=True)) == [
         "Bea Owner"
     ]
-    ann = Delivery.objects.filter(party__name="Ann Owner").first()
-    Acknowledgement.objects.create(incident=incident, party=ann.party, kind="read")
+    ann = Party.objects.get(name="Ann Owner")
+    Acknowledgement.objects.create(incident=incident, party=ann, kind="read")
     wave = launch(coordinator, incident, version, ["email"], segment={"not_acknowledged": True})
     assert "Ann Owner" not in set(
         Delivery.objects.filter(wave=wave).values_list("party__name", flat=True)
@@ -108,7 +110,7 @@ def test_segments_pick_regions_languages_and_the_unacknowledged(coordinator, inc
 def test_it_refuses_an_unapproved_version_an_empty_segment_and_unknown_channels(
     coordinator, approver, incident, version
 ):
-    draft = ob.message(coordinator, incident).latest()
+    draft = ob.draft(coordinator, incident)
     with pytest.raises(ValidationError, match="only an approved version"):
         launch(coordinator, incident, draft, ["email"])
     with pytest.raises(ValidationError, match="Nobody in the ledger"):
@@ -147,13 +149,12 @@ def test_a_batch_in_quiet_hours_is_deferred_not_sent(coordinator, incident, vers
     policy.quiet_start = (dt.datetime.combine(dt.date.today(), now) - dt.timedelta(hours=1)).time()
     policy.quiet_end = (dt.datetime.combine(dt.date.today(), now) + dt.timedelta(hours=1)).time()
     policy.save()
-    from recalldesk.registry.models import Party
-
     Party.objects.update(time_zone="UTC")
     wave = launch(coordinator, incident, version, ["email"], respect_quiet_hours=True)
     dispatch.send_batch(wave.pk, 0)
     held = Delivery.objects.get(wave=wave, party__name="Ann Owner")
-    assert held.status == S.QUEUED and held.not_before > timezone.now()
+    assert held.status == S.QUEUED
+    assert held.not_before is not None and held.not_before > timezone.now()
     assert smtp_server.messages == []
 
 
@@ -164,8 +165,9 @@ def test_escalation_sends_the_next_channel_only_to_those_who_did_not_answer(
     incident.outreach.save()
     with django_capture_on_commit_callbacks(execute=True):
         wave = launch(coordinator, incident, version, ["email"])
-    ann = Delivery.objects.get(wave=wave, party__name="Ann Owner")
-    Acknowledgement.objects.create(incident=incident, party=ann.party, kind="read")
+    Acknowledgement.objects.create(
+        incident=incident, party=Party.objects.get(name="Ann Owner"), kind="read"
+    )
     follow = waves.do_escalate(wave, 0)
     assert follow is not None and follow.parent == wave and follow.channels == ["phone"]
     called = dict(Delivery.objects.filter(wave=follow).values_list("party__name", "status"))
@@ -175,7 +177,9 @@ def test_escalation_sends_the_next_channel_only_to_those_who_did_not_answer(
 
 
 def _link(smtp_server, address):
-    return re.search(r"https?://\S+/a/(\S+)/", body_text(smtp_server.to(address)[0])).group(1)
+    found = re.search(r"https?://\S+/a/(\S+)/", body_text(smtp_server.to(address)[0]))
+    assert found is not None
+    return found.group(1)
 
 
 def test_a_consumer_acknowledges_through_the_link_in_the_email(
@@ -249,3 +253,16 @@ def test_a_consignee_reports_quantities_that_must_add_up(client, coordinator):
         1,
         12,
     )
+
+
+def test_a_channel_that_is_not_configured_fails_over_without_blaming_the_number(
+    coordinator, incident, version, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.TWILIO_ACCOUNT_SID = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        wave = launch(coordinator, incident, version, ["sms", "email"])
+    ann = Delivery.objects.filter(wave=wave, party__name="Ann Owner").order_by("id")
+    assert [(d.channel, d.status) for d in ann] == [("sms", S.FAILED), ("email", S.SENT)]
+    assert "Twilio is not configured" in ann[0].error
+    assert not BadContact.objects.exists()
+    assert smtp_server.to("ann@example.com")

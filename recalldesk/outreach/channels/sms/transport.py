@@ -23,7 +23,9 @@ def check_settings() -> None:
     """Refuse before calling Twilio when a setting it needs is empty."""
     missing = [name for name in REQUIRED_SETTINGS if not getattr(settings, name, "")]
     if missing:
-        raise TransportError(f"Twilio is not configured: set {', '.join(missing)}.", permanent=True)
+        raise TransportError(
+            f"Twilio is not configured: set {', '.join(missing)}.", permanent=True, contact_ok=True
+        )
 
 
 def status_callback_url() -> str:
@@ -63,6 +65,7 @@ class SmsTransport(TwilioTransport):
                 f"The SMS text has {len(item.text)} characters; at most {MAX_LENGTH} are sent. "
                 "Shorten the SMS wording of the fact sheet.",
                 permanent=True,
+                contact_ok=True,
             )
         client = self.client()
         try:

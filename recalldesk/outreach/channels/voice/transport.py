@@ -66,6 +66,7 @@ class VoiceTransport(TwilioTransport):
                 f"The call script makes {len(twiml)} characters of TwiML; Twilio takes at most "
                 f"{MAX_TWIML}. Shorten the fact sheet's spoken fields.",
                 permanent=True,
+                contact_ok=True,
             )
         try:
             call = client.calls.create(

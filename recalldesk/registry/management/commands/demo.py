@@ -43,6 +43,13 @@ class Command(BaseCommand):
             )
         except DemoPresent as exc:
             raise CommandError(str(exc)) from exc
+        from recalldesk.incidents.models import Incident
+        from recalldesk.outreach.demo import build_outreach_demo
+
+        incident = Incident.objects.order_by("-created_at").first()
+        launched = build_outreach_demo(incident) if incident else []
+        for wave in launched:
+            self.stdout.write(f"  wave “{wave.name}”: {wave.total:,} deliveries queued")
         users = ", ".join(username for username, _, _ in STAFF)
         self.stdout.write(
             self.style.SUCCESS("Demo ready:")
