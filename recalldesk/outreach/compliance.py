@@ -274,7 +274,7 @@ def _language_present(language: str, sheet: Mapping[str, str]) -> Finding:
         detail = f"The {language} sheet lacks {', '.join(missing)}"
     else:
         detail = ""
-    label = f"Has a {language} sheet with headline, hazard and instructions"
+    label = f"The {language} sheet has a headline, hazard and instructions"
     return Finding("language.missing", label, not missing, language, detail=detail)
 
 
