@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from recalldesk.outreach import choices, dispatch, waves
-from recalldesk.outreach.models import Acknowledgement, BadContact, Delivery
+from recalldesk.outreach.models import Acknowledgement, BadContact, Delivery, RateSlot
 from recalldesk.outreach.rendering import ACK_SALT, ack_token
 from recalldesk.outreach.tests import builders as ob
 from recalldesk.outreach.tests.conftest import body_text
@@ -266,3 +266,32 @@ def test_a_channel_that_is_not_configured_fails_over_without_blaming_the_number(
     assert "Twilio is not configured" in ann[0].error
     assert not BadContact.objects.exists()
     assert smtp_server.to("ann@example.com")
+
+
+def test_the_rate_limit_hands_each_batch_its_own_slot(settings):
+    settings.OUTREACH_RATE_LIMITS = {"sms": 1000}
+    dispatch.wait_for_slot("sms", 20)
+    first = RateSlot.objects.get(provider="sms").next_free
+    dispatch.wait_for_slot("sms", 20)
+    second = RateSlot.objects.get(provider="sms").next_free
+    assert second - first == pytest.approx(20 / 1000)
+    dispatch.wait_for_slot("email", 5000)  # no limit set: nothing reserved
+    assert not RateSlot.objects.filter(provider="email").exists()
+
+
+def test_a_scheduled_wave_and_its_escalations_wait_in_the_task_queue(
+    coordinator, incident, version, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    incident.outreach.escalation = [{"after_days": 3, "channel": "phone"}]
+    incident.outreach.save()
+    when = timezone.now() + dt.timedelta(hours=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        wave = launch(coordinator, incident, version, ["email"], scheduled_for=when)
+    queued = {row.task_path.rsplit(".", 1)[-1]: row for row in DBTaskResult.objects.all()}
+    assert queued["send_batch"].run_after == when
+    assert queued["send_batch"].args_kwargs["args"] == [wave.pk, 0]
+    assert queued["escalate"].run_after == when + dt.timedelta(days=3)
+    assert not Delivery.objects.filter(status=S.SENT).exists()
