@@ -284,6 +284,11 @@ def incident_ledger(request: HttpRequest, incident_uuid: Any) -> HttpResponse:
     page = Paginator(rows, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    from recalldesk.outreach.ledger import notice_states
+
+    states = notice_states(incident.pk, [entry.party_id for entry in page.object_list])
+    for entry in page.object_list:
+        entry.notice = states.get(entry.party_id)  # type: ignore[attr-defined]
     return render(
         request,
         "incidents/ledger.html",

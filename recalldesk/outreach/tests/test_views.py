@@ -204,3 +204,20 @@ def test_a_bad_escalation_line_is_named_and_the_policy_kept(client, coordinator,
     assert "Escalation line “soon pigeon”" in page.content.decode()
     incident.outreach.refresh_from_db()
     assert incident.outreach.escalation == []
+
+
+def test_the_ledger_shows_each_partys_notice_and_its_timeline(
+    client, coordinator, approver, agent, incident, django_capture_on_commit_callbacks
+):
+    version = ob.approved(coordinator, approver, incident)
+    wave = waves.do_launch_wave(coordinator, incident, version, channels=["phone"])
+    ann = Delivery.objects.get(wave=wave, party__name="Ann Owner")
+    from recalldesk.outreach.calls import do_record_call
+
+    do_record_call(agent, ann, outcome="wrong_number")
+    client.force_login(coordinator)
+    page = client.get(reverse("incidents:ledger", args=[incident.uuid])).content.decode()
+    assert "Phone call list · bounced" in page and "bad contact" in page
+    assert "Phone call list · queued" in page
+    timeline = client.get(reverse("outreach:timeline", args=[incident.uuid, ann.party.uuid]))
+    assert b"Phone call list failed" in timeline.content
