@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "recalldesk.registry",
     "recalldesk.incidents",
     "recalldesk.outreach",
+    "recalldesk.public",
     "anymail",
 ]
 
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "recalldesk.urls"
@@ -213,3 +215,22 @@ OUTREACH_RATE_LIMITS = {
     "webhook": env_int("RATE_LIMIT_WEBHOOK", 20),
 }
 ACK_LINK_MAX_AGE_DAYS = env_int("ACK_LINK_MAX_AGE_DAYS", 365)
+
+# Public pages are cached per process (each gunicorn worker keeps its own copy, keyed by the
+# page's version, so a publish is seen at once); a shared cache can be set with CACHE_URL-less
+# settings of your own. Rate limits on public forms count in the same cache.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "recalldesk",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+RATELIMIT_VIEW = "recalldesk.public.views.rate_limited"
+PUBLIC_FORM_RATE = env_str("PUBLIC_FORM_RATE", "10/m")
+PUBLIC_LOOKUP_RATE = env_str("PUBLIC_LOOKUP_RATE", "120/m")
+# Seconds a worker trusts its memory of a page's version before asking the database again.
+PUBLIC_VERSION_TTL = env_int("PUBLIC_VERSION_TTL", 2)
+
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]

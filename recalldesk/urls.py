@@ -19,6 +19,8 @@ urlpatterns = [
     path("outreach/callbacks/twilio/gather/<str:token>/", twilio_gather, name="twilio_gather"),
     path("outreach/callbacks/anymail/", include("anymail.urls")),
     path("a/<str:token>/", ack.acknowledge, name="acknowledge"),
+    path("status/", include("recalldesk.public.urls")),
+    path("site/", include("recalldesk.public.console_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

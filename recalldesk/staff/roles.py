@@ -35,6 +35,12 @@ ROLES: dict[str, list[str]] = {
         "outreach.change_wave",
         "outreach.view_delivery",
         "outreach.work_call_list",
+        "public.view_publicpage",
+        "public.change_publicpage",
+        "public.add_update",
+        "public.view_update",
+        "public.add_action",
+        "public.view_question",
     ],
     AGENT: [
         "incidents.view_incident",
@@ -46,12 +52,17 @@ ROLES: dict[str, list[str]] = {
         "outreach.view_wave",
         "outreach.view_delivery",
         "outreach.work_call_list",
+        "public.view_publicpage",
+        "public.view_question",
     ],
     APPROVER: [
         "incidents.view_incident",
         "incidents.view_ledger",
         "outreach.view_message",
         "outreach.approve_message",
+        "public.view_publicpage",
+        "public.view_update",
+        "public.publish_update",
         "outreach.view_wave",
         "registry.view_product",
     ],
@@ -73,7 +84,14 @@ def ensure_roles() -> dict[str, Group]:
     """Create or refresh the role groups; safe to run any number of times."""
     groups = {}
     every = Permission.objects.filter(
-        content_type__app_label__in=["incidents", "registry", "audit", "staff", "outreach"]
+        content_type__app_label__in=[
+            "incidents",
+            "registry",
+            "audit",
+            "staff",
+            "outreach",
+            "public",
+        ]
     )
     for name, codes in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)

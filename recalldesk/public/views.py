@@ -1,0 +1,322 @@
+"""The public crisis site: index, incident page, lookup, registration, subscriptions and
+questions. No login; no sequential ids in URLs; every form rate limited; nothing personal
+shown back."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from recalldesk.public import actions, choices
+from recalldesk.public.models import LookupCount, PublicPage
+from recalldesk.public.pages import page_context, page_meta, published_pages
+from recalldesk.registry.cleaning import Invalid, clean_email, clean_phone
+
+PAGE_CACHE_SECONDS = 60
+MAX_FIELD = 200
+
+
+def in_language(view: Any) -> Any:
+    """Render the view in the language the page passes along (``lang``), if we have it."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        language = request.POST.get("lang") or request.GET.get("lang") or ""
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        with translation.override(language):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "public/limited.html", status=429)
+
+
+def _published(slug: str) -> PublicPage:
+    meta = page_meta(slug)
+    if meta is None or not meta.published:
+        raise Http404("No such page.")
+    return PublicPage.objects.select_related("incident__scope").get(pk=meta.page_id)
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    pages = published_pages()
+    return render(
+        request,
+        "public/index.html",
+        {
+            "active": [p for p in pages if p.incident.status != "closed"],
+            "past": [p for p in pages if p.incident.status == "closed"],
+        },
+    )
+
+
+def incident_page(request: HttpRequest, slug: str, language: str = "") -> HttpResponse:
+    """The page, from this worker's cache when its version is current."""
+    meta = page_meta(slug)
+    if meta is None or not meta.published:
+        raise Http404("No such page.")
+    key = f"public:{slug}:{language or '-'}:{meta.version}:{meta.scope_version}"
+    body = cache.get(key)
+    if body is None:
+        page = PublicPage.objects.select_related("incident__scope").get(pk=meta.page_id)
+        context = page_context(page, language or page.incident.default_language)
+        if language and context["language"] != language:
+            return redirect("public:page", slug)
+        with translation.override(context["language"]):
+            body = render_to_string("public/page.html", context, request=None)
+        cache.set(key, body, PAGE_CACHE_SECONDS)
+    response = HttpResponse(body)
+    response["Cache-Control"] = f"public, max-age={PAGE_CACHE_SECONDS // 2}"
+    return response
+
+
+# --- lookup ------------------------------------------------------------------------------
+
+_counts: Counter[tuple[int, str]] = Counter()
+_counts_lock = threading.Lock()
+_last_flush = [time.monotonic()]
+
+
+def count_lookup(incident_id: int, outcome: str) -> None:
+    """Count in memory and write the sums every few seconds: a surge of lookups must not
+    become a surge of writes. Counts only; nothing of what was asked."""
+    with _counts_lock:
+        _counts[(incident_id, outcome)] += 1
+        due = time.monotonic() - _last_flush[0] > 5 or sum(_counts.values()) >= 500
+        if not due:
+            return
+        pending = dict(_counts)
+        _counts.clear()
+        _last_flush[0] = time.monotonic()
+    flush_counts(pending)
+
+
+def flush_counts(pending: dict[tuple[int, str], int] | None = None) -> None:
+    if pending is None:
+        with _counts_lock:
+            pending = dict(_counts)
+            _counts.clear()
+    today = timezone.localdate()
+    for (incident_id, outcome), n in pending.items():
+        row, _ = LookupCount.objects.get_or_create(
+            incident_id=incident_id, day=today, outcome=outcome
+        )
+        LookupCount.objects.filter(pk=row.pk).update(count=F("count") + n)
+
+
+LOOKUP_FIELDS = ["code", "gtin", "lot", "serial", "account", "postcode"]
+
+
+@ratelimit(key="ip", rate=lambda g, r: settings.PUBLIC_LOOKUP_RATE, block=True)
+@in_language
+def lookup(request: HttpRequest, slug: str) -> HttpResponse:
+    from recalldesk.public.lookup import answer, index_for, parse_query
+
+    page = _published(slug)
+    given = {name: request.GET.get(name, "")[: MAX_FIELD + 1] for name in LOOKUP_FIELDS}
+    result, error = None, ""
+    if any(given.values()):
+        try:
+            query = parse_query(**given)
+        except ValueError as exc:
+            error = str(exc)
+            count_lookup(page.incident_id, choices.LookupOutcome.UNREADABLE)
+        else:
+            result = answer(index_for(page.incident), query)
+            count_lookup(page.incident_id, result.outcome)
+    return render(
+        request,
+        "public/lookup.html",
+        {
+            "page": page,
+            "incident": page.incident,
+            "given": given,
+            "result": result,
+            "error": error,
+            "language": request.GET.get("lang", page.incident.default_language),
+        },
+    )
+
+
+# --- registration, subscription, questions --------------------------------------------
+
+
+class RegisterForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=MAX_FIELD)
+    email = forms.CharField(label="Email", max_length=254, required=False)
+    phone = forms.CharField(label="Mobile phone", max_length=40, required=False)
+    country = forms.CharField(label="Country (two letters, e.g. US)", max_length=2, min_length=2)
+    postcode = forms.CharField(label="Postcode", max_length=20, required=False)
+    product = forms.ChoiceField(label="Product")
+    lot = forms.CharField(label="Lot code", max_length=64, required=False)
+    serial = forms.CharField(label="Serial number", max_length=64, required=False)
+    quantity = forms.IntegerField(label="How many", min_value=1, max_value=50, initial=1)
+
+    def __init__(self, *args: Any, products: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.products = {str(p.pk): p for p in products}
+        field = self.fields["product"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(str(p.pk), p.name) for p in products]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        country = (data.get("country") or "").upper()
+        data["country"] = country
+        try:
+            data["email"] = clean_email(data.get("email", "")) if data.get("email") else ""
+        except Invalid as exc:
+            self.add_error("email", str(exc))
+        try:
+            data["phone"] = clean_phone(data.get("phone", ""), country) if data.get("phone") else ""
+        except Invalid as exc:
+            self.add_error("phone", str(exc))
+        if not data.get("email") and not data.get("phone") and not self.errors:
+            raise forms.ValidationError("Give an email address or a mobile phone number.")
+        if not data.get("lot") and not data.get("serial"):
+            raise forms.ValidationError("Give the lot code or the serial number of your unit.")
+        return data
+
+
+@ratelimit(key="ip", rate=lambda g, r: settings.PUBLIC_FORM_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+@in_language
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    from recalldesk.public import tasks
+
+    page = _published(slug)
+    incident = page.incident
+    products = list(incident.scope.products.all())
+    form = RegisterForm(request.POST or None, products=products)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        party, affected = actions.do_register(
+            incident,
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            country=data["country"],
+            postcode=data["postcode"],
+            language=request.POST.get("lang", incident.default_language)[:10],
+            product=form.products[data["product"]],
+            lot=data["lot"].strip().upper(),
+            serial=data["serial"].strip().upper(),
+            quantity=data["quantity"],
+        )
+        tasks.send_registration.enqueue(incident.pk, party.pk, affected)
+        return render(
+            request,
+            "public/registered.html",
+            {"page": page, "incident": incident, "affected": affected, "party": party},
+        )
+    return render(
+        request, "public/register.html", {"page": page, "incident": incident, "form": form}
+    )
+
+
+class SubscribeForm(forms.Form):
+    channel = forms.ChoiceField(
+        label="How", choices=choices.SubscriberChannel.choices, widget=forms.RadioSelect
+    )
+    address = forms.CharField(label="Email address or mobile number", max_length=254)
+    country = forms.CharField(
+        label="Country of the number (two letters)", max_length=2, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            if data.get("channel") == "email":
+                data["address"] = clean_email(data.get("address", ""))
+            elif data.get("channel") == "sms":
+                data["address"] = clean_phone(
+                    data.get("address", ""), (data.get("country") or "US").upper()
+                )
+        except Invalid as exc:
+            self.add_error("address", str(exc))
+        return data
+
+
+@ratelimit(key="ip", rate=lambda g, r: settings.PUBLIC_FORM_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+@in_language
+def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
+    page = _published(slug)
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.do_subscribe(
+            page.incident,
+            channel=form.cleaned_data["channel"],
+            address=form.cleaned_data["address"],
+            language=request.POST.get("lang", page.incident.default_language)[:10],
+        )
+        return render(request, "public/subscribed.html", {"page": page, "incident": page.incident})
+    return render(
+        request, "public/subscribe.html", {"page": page, "incident": page.incident, "form": form}
+    )
+
+
+@in_language
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = actions.do_confirm(token[:64])
+    if subscriber is None:
+        return render(request, "public/link_invalid.html", status=404)
+    return render(request, "public/confirmed.html", {"incident": subscriber.incident})
+
+
+@require_http_methods(["GET", "POST"])
+@in_language
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """One click: the button on this page, or a mail client's List-Unsubscribe-Post."""
+    if request.method == "POST":
+        subscriber = actions.do_unsubscribe(token[:64])
+        if subscriber is None:
+            return render(request, "public/link_invalid.html", status=404)
+        return render(request, "public/unsubscribed.html", {"incident": subscriber.incident})
+    from recalldesk.public.models import Subscriber
+
+    subscriber = Subscriber.objects.select_related("incident").filter(token=token[:64]).first()
+    if subscriber is None:
+        return render(request, "public/link_invalid.html", status=404)
+    return render(request, "public/unsubscribe.html", {"incident": subscriber.incident})
+
+
+class QuestionForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=MAX_FIELD)
+    contact = forms.CharField(label="Email or phone, for our answer", max_length=254)
+    text = forms.CharField(label="Your question", max_length=4000, widget=forms.Textarea)
+
+
+@ratelimit(key="ip", rate=lambda g, r: settings.PUBLIC_FORM_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+@in_language
+def ask(request: HttpRequest, slug: str) -> HttpResponse:
+    page = _published(slug)
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.do_ask(
+            page.incident,
+            language=request.POST.get("lang", page.incident.default_language)[:10],
+            **form.cleaned_data,
+        )
+        return render(request, "public/asked.html", {"page": page, "incident": page.incident})
+    return render(
+        request, "public/ask.html", {"page": page, "incident": page.incident, "form": form}
+    )
