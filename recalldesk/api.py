@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
+from recalldesk.public.api import router as public_router
 from recalldesk.registry.api import ledger_router
 from recalldesk.registry.api import router as registry_router
 from recalldesk.staff.models import ApiToken
@@ -43,7 +44,9 @@ api = NinjaAPI(
     auth=ApiTokenAuth(),
     description="Push registry rows in batches and read incident ledgers. "
     "Every call needs an API token: `Authorization: Bearer <token>` "
-    "(`manage.py issue_token USER NAME`).",
+    "(`manage.py issue_token USER NAME`), except the public crisis-site calls under /public.",
 )
 api.add_router("/", registry_router)
 api.add_router("/incidents", ledger_router)
+# The crisis site's read-only API: no token, only published pages and updates.
+api.add_router("/public", public_router)

@@ -5,6 +5,7 @@ shown back."""
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
 from collections import Counter
@@ -119,6 +120,21 @@ def flush_counts(pending: dict[tuple[int, str], int] | None = None) -> None:
             incident_id=incident_id, day=today, outcome=outcome
         )
         LookupCount.objects.filter(pk=row.pk).update(count=F("count") + n)
+
+
+def lookup_index(request: HttpRequest, slug: str) -> HttpResponse:
+    """The compact lookup index, for the static export's script (and anyone's cache)."""
+    from recalldesk.public.lookup import build_index
+
+    page = _published(slug)
+    key = f"public-index:{slug}:{page.incident.scope.version}"
+    body = cache.get(key)
+    if body is None:
+        body = json.dumps(build_index(page.incident), separators=(",", ":"))
+        cache.set(key, body, PAGE_CACHE_SECONDS)
+    response = HttpResponse(body, content_type="application/json")
+    response["Cache-Control"] = f"public, max-age={PAGE_CACHE_SECONDS // 2}"
+    return response
 
 
 LOOKUP_FIELDS = ["code", "gtin", "lot", "serial", "account", "postcode"]
