@@ -47,11 +47,14 @@ serve: $(STAMP) var
 	$(PY) manage.py worker & \
 	$(VENV)/bin/gunicorn recalldesk.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
-## browser: make sure headless Chromium is there for the browser tests
-browser:
+## browser: make sure headless Chromium (and axe-core, for the accessibility checks) are there
+browser: var
 	@command -v chromium >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 		else echo "chromium is missing: browser tests will be skipped"; fi; }
+	@test -f var/axe/node_modules/axe-core/axe.min.js || { \
+		command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix var/axe axe-core@4 \
+		|| echo "npm is missing: the accessibility checks will be skipped"; }
 
 ## test: every test on the default database (SQLite), browser tests included
 test: $(STAMP) browser

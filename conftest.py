@@ -25,6 +25,17 @@ def run_tasks_at_once(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: cached pages and rate-limit counters (every test
+    client comes from 127.0.0.1) must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def coordinator(db):
     return make_staff("cora", "coordinator")

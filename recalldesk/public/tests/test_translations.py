@@ -1,0 +1,116 @@
+"""The crisis site speaks German, French and Spanish: the framing words of the public pages
+come from the catalogues under ``recalldesk/locale``, which must be complete and compiled."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from recalldesk.public.tests.builders import published_recall
+
+LOCALE = Path(settings.LOCALE_PATHS[0])
+TRANSLATED = ["de", "fr", "es"]
+# A fresh checkout writes django.mo just before django.po (git writes files in path order),
+# so the two can differ by a moment the wrong way round without anyone having forgotten to
+# compile. Forgetting shows up as minutes, and the catalogue comparison below catches it
+# exactly.
+CHECKOUT_SLACK_SECONDS = 2.0
+
+
+@dataclass
+class Entry:
+    """One message of a .po file, as much of it as these checks need."""
+
+    msgid: str
+    msgstr: str = ""
+    flags: set[str] = field(default_factory=set)
+    line: int = 0
+
+
+def read_po(path: Path) -> list[Entry]:
+    """The entries of a .po file, header included (its msgid is empty).
+
+    Plain messages only: the site has no plurals or contexts, and a catalogue that grows
+    them fails here loudly rather than being checked wrongly."""
+    entries: list[Entry] = []
+    flags: set[str] = set()
+    part = ""
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#~"):  # blank, or an obsolete entry
+            continue
+        if line.startswith("#,"):
+            # Flags belong to the msgid that follows them.
+            flags = {flag.strip() for flag in line[2:].split(",")}
+        elif line.startswith("#"):
+            continue
+        elif line.startswith("msgid "):
+            entries.append(Entry(msgid=ast.literal_eval(line[6:]), flags=flags, line=number))
+            flags, part = set(), "msgid"
+        elif line.startswith("msgstr ") and entries:
+            entries[-1].msgstr, part = ast.literal_eval(line[7:]), "msgstr"
+        elif line.startswith('"') and part:
+            setattr(entries[-1], part, getattr(entries[-1], part) + ast.literal_eval(line))
+        else:
+            pytest.fail(f"{path}:{number}: this reader does not know {line.split()[0]!r}")
+    return entries
+
+
+def po_path(language: str) -> Path:
+    return LOCALE / language / "LC_MESSAGES" / "django.po"
+
+
+@pytest.fixture
+def slug(coordinator, approver) -> str:
+    return published_recall(coordinator, approver).public.slug
+
+
+@pytest.mark.django_db
+def test_the_german_page_frames_the_notice_in_german(client, slug):
+    page = client.get(f"/status/{slug}/de/").content.decode()
+    assert '<html lang="de">' in page
+    assert "Sind Sie betroffen?" in page
+    assert "Was Sie jetzt tun sollten" in page
+    assert "So erreichen Sie uns" in page
+    assert "Is mine affected?" not in page
+    assert "What to do now" not in page
+
+
+@pytest.mark.django_db
+def test_the_page_without_a_language_stays_in_english(client, slug):
+    page = client.get(f"/status/{slug}/").content.decode()
+    assert '<html lang="en">' in page
+    assert "Is mine affected?" in page and "What to do now" in page
+    assert "Sind Sie betroffen?" not in page
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_string_is_translated_and_none_is_fuzzy(language):
+    entries = read_po(po_path(language))
+    messages = [e for e in entries if e.msgid]
+    assert messages, f"{po_path(language)} has no messages; run makemessages"
+    empty = [f"line {e.line}: {e.msgid!r}" for e in messages if not e.msgstr.strip()]
+    fuzzy = [f"line {e.line}: {e.msgid!r}" for e in entries if "fuzzy" in e.flags]
+    assert not empty, f"untranslated in {language}: {empty}"
+    assert not fuzzy, f"fuzzy in {language}: {fuzzy}"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_catalogue_is_compiled_after_its_last_edit(language):
+    po = po_path(language)
+    mo = po.with_suffix(".mo")
+    assert mo.exists(), f"{mo} is missing; run compilemessages"
+    age = po.stat().st_mtime - mo.stat().st_mtime
+    assert age <= CHECKOUT_SLACK_SECONDS, f"{po} was edited after {mo}; run compilemessages"
+    with mo.open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    for entry in read_po(po):
+        if entry.msgid:
+            assert compiled.gettext(entry.msgid) == entry.msgstr, (
+                f"{mo} differs from {po} at line {entry.line}; run compilemessages"
+            )
