@@ -48,6 +48,11 @@ class Command(BaseCommand):
 
         incident = Incident.objects.order_by("-created_at").first()
         launched = build_outreach_demo(incident) if incident else []
+        if incident:
+            from recalldesk.public.demo import build_public_demo
+
+            build_public_demo(incident)
+            self.stdout.write(f"  crisis site: /status/{incident.public.slug}/")
         for wave in launched:
             self.stdout.write(f"  wave “{wave.name}”: {wave.total:,} deliveries queued")
         users = ", ".join(username for username, _, _ in STAFF)
