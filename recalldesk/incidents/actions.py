@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -111,11 +112,18 @@ def do_change_status(user: Any, incident: Incident, new_status: str, reason: str
     record_change(user, incident, ChangeRecord.Action.STATUS, changes, note=reason)
 
 
+def _digest(values: list[str]) -> str:
+    """Thousands of lots in a history row would drown it: their count and a fingerprint
+    show that they changed (swapping one lot for another changes the fingerprint)."""
+    fingerprint = hashlib.sha1("\n".join(sorted(values)).encode(), usedforsecurity=False)
+    return f"{len(values)} ({fingerprint.hexdigest()[:8]})"
+
+
 def _scope_values(scope: Scope) -> dict[str, Any]:
     return {
         "products": sorted(scope.products.values_list("sku", flat=True)),
         "all_units": scope.all_units,
-        "lots": scope.lots.count(),
+        "lots": _digest(list(scope.lots.values_list("lot", flat=True))),
         "serial_ranges": [str(r) for r in scope.serial_ranges.all()],
         "date_basis": scope.date_basis,
         "date_from": scope.date_from,
@@ -124,7 +132,7 @@ def _scope_values(scope: Scope) -> dict[str, Any]:
         "postcodes": scope.postcodes,
         "services": scope.services,
         "areas": scope.areas,
-        "accounts": len(scope.accounts),
+        "accounts": _digest([str(a) for a in scope.accounts]),
         "window_start": scope.window_start,
         "window_end": scope.window_end,
     }

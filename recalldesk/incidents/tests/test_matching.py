@@ -324,3 +324,13 @@ def test_deleting_an_incident_removes_its_ledger(coordinator, heater):
 
     assert not LedgerEntry.objects.exists()
     assert not LedgerHolding.objects.exists()
+
+
+def test_swapping_one_lot_for_another_is_a_new_scope_version(coordinator, heater):
+    target = incident(coordinator)
+    save_and_match(coordinator, target, products=[heater], lots=["L1", "L2"])
+    first = Scope.objects.get(incident=target).version
+    save_and_match(coordinator, target, products=[heater], lots=["L1", "L3"])
+    assert Scope.objects.get(incident=target).version == first + 1
+    save_and_match(coordinator, target, products=[heater], lots=["L3", "L1"])
+    assert Scope.objects.get(incident=target).version == first + 1

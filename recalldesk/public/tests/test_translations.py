@@ -14,11 +14,11 @@ from django.conf import settings
 from recalldesk.public.tests.builders import published_recall
 
 LOCALE = Path(settings.LOCALE_PATHS[0])
-TRANSLATED = ["de", "fr", "es"]
+# Every language the site offers besides the one its templates are written in.
+TRANSLATED = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 # A fresh checkout writes django.mo just before django.po (git writes files in path order),
-# so the two can differ by a moment the wrong way round without anyone having forgotten to
-# compile. Forgetting shows up as minutes, and the catalogue comparison below catches it
-# exactly.
+# so the .po can look a moment newer without anyone having forgotten to compile. The
+# comparison of the two catalogues below catches a forgotten compile whatever the clocks say.
 CHECKOUT_SLACK_SECONDS = 2.0
 
 
