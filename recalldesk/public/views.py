@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -175,15 +176,15 @@ def lookup(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 class RegisterForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=MAX_FIELD)
-    email = forms.CharField(label="Email", max_length=254, required=False)
-    phone = forms.CharField(label="Mobile phone", max_length=40, required=False)
-    country = forms.CharField(label="Country (two letters, e.g. US)", max_length=2, min_length=2)
-    postcode = forms.CharField(label="Postcode", max_length=20, required=False)
-    product = forms.ChoiceField(label="Product")
-    lot = forms.CharField(label="Lot code", max_length=64, required=False)
-    serial = forms.CharField(label="Serial number", max_length=64, required=False)
-    quantity = forms.IntegerField(label="How many", min_value=1, max_value=50, initial=1)
+    name = forms.CharField(label=_("Your name"), max_length=MAX_FIELD)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=40, required=False)
+    country = forms.CharField(label=_("Country (two letters, e.g. US)"), max_length=2, min_length=2)
+    postcode = forms.CharField(label=_("Postcode"), max_length=20, required=False)
+    product = forms.ChoiceField(label=_("Product"))
+    lot = forms.CharField(label=_("Lot code"), max_length=64, required=False)
+    serial = forms.CharField(label=_("Serial number"), max_length=64, required=False)
+    quantity = forms.IntegerField(label=_("How many"), min_value=1, max_value=50, initial=1)
 
     def __init__(self, *args: Any, products: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -205,9 +206,9 @@ class RegisterForm(forms.Form):
         except Invalid as exc:
             self.add_error("phone", str(exc))
         if not data.get("email") and not data.get("phone") and not self.errors:
-            raise forms.ValidationError("Give an email address or a mobile phone number.")
+            raise forms.ValidationError(_("Give an email address or a mobile phone number."))
         if not data.get("lot") and not data.get("serial"):
-            raise forms.ValidationError("Give the lot code or the serial number of your unit.")
+            raise forms.ValidationError(_("Give the lot code or the serial number of your unit."))
         return data
 
 
@@ -249,11 +250,11 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
 
 class SubscribeForm(forms.Form):
     channel = forms.ChoiceField(
-        label="How", choices=choices.SubscriberChannel.choices, widget=forms.RadioSelect
+        label=_("How"), choices=choices.SubscriberChannel.choices, widget=forms.RadioSelect
     )
-    address = forms.CharField(label="Email address or mobile number", max_length=254)
+    address = forms.CharField(label=_("Email address or mobile number"), max_length=254)
     country = forms.CharField(
-        label="Country of the number (two letters)", max_length=2, required=False
+        label=_("Country of the number (two letters)"), max_length=2, required=False
     )
 
     def clean(self) -> dict[str, Any]:
@@ -315,9 +316,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class QuestionForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=MAX_FIELD)
-    contact = forms.CharField(label="Email or phone, for our answer", max_length=254)
-    text = forms.CharField(label="Your question", max_length=4000, widget=forms.Textarea)
+    name = forms.CharField(label=_("Your name"), max_length=MAX_FIELD)
+    contact = forms.CharField(label=_("Email or phone, for our answer"), max_length=254)
+    text = forms.CharField(label=_("Your question"), max_length=4000, widget=forms.Textarea)
 
 
 @ratelimit(key="ip", rate=lambda g, r: settings.PUBLIC_FORM_RATE, method="POST", block=True)
