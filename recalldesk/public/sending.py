@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.template.loader import render_to_string, select_template
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from recalldesk.outreach.alerts import alert_team
 from recalldesk.outreach.channels import CHANNELS, Outgoing, TransportError
@@ -56,11 +57,12 @@ def send_confirmation(subscriber_id: int) -> bool:
         text = select_template(_templates("public/mail/confirm.txt", subscriber.language)).render(
             context
         )
+        subject = gettext("Confirm updates about %(title)s") % {"title": subscriber.incident.title}
     item = Outgoing(
         delivery_id=0,
         address=subscriber.address,
         language=subscriber.language,
-        subject=f"Confirm updates about {subscriber.incident.title}",
+        subject=subject,
         text=text.strip(),
         html="",
         link=confirm,
@@ -95,12 +97,16 @@ def send_update(update_id: int) -> dict[str, int]:
             "company": settings.COMPANY_NAME,
             "sms": subscriber.channel == "sms",
         }
-        body = render_to_string(_templates("public/mail/update.txt", text_row.language), context)
+        with translation.override(text_row.language):
+            body = render_to_string(
+                _templates("public/mail/update.txt", text_row.language), context
+            )
+            subject = gettext("Update: %(title)s") % {"title": incident.title}
         item = Outgoing(
             delivery_id=0,
             address=subscriber.address,
             language=text_row.language,
-            subject=f"Update: {incident.title}",
+            subject=subject,
             text=body.strip(),
             html="",
             link=page_url,
@@ -204,13 +210,16 @@ def send_registration(incident_id: int, party_id: int, affected: bool) -> bool:
         "link": link,
         "page": _public(f"/status/{incident.public.slug}/"),
         "company": settings.COMPANY_NAME,
+        "sms": channel == "sms",
     }
-    text = render_to_string("public/mail/registered.txt", context)
+    with translation.override(party.language or incident.default_language):
+        text = render_to_string("public/mail/registered.txt", context)
+        subject = gettext("Your registration: %(title)s") % {"title": incident.title}
     item = Outgoing(
         delivery_id=0,
         address=address,
         language=party.language,
-        subject=f"Your registration: {incident.title}",
+        subject=subject,
         text=text.strip(),
         html="",
         link=link,

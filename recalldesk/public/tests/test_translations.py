@@ -4,12 +4,16 @@ come from the catalogues under ``recalldesk/locale``, which must be complete and
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import gettext
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from recalldesk.public.tests.builders import published_recall
 
@@ -114,3 +118,32 @@ def test_every_catalogue_is_compiled_after_its_last_edit(language):
             assert compiled.gettext(entry.msgid) == entry.msgstr, (
                 f"{mo} differs from {po} at line {entry.line}; run compilemessages"
             )
+
+
+def test_the_update_email_reads_in_german_when_german_is_active():
+    # The sender renders with the subscriber's language active; the template brings the words,
+    # the update text itself comes in that language already.
+    published = dt.datetime(2026, 12, 3, 14, 5, tzinfo=dt.UTC)
+    context = {
+        "incident": SimpleNamespace(title="Kettle & lid", reference="RC-2026-007"),
+        "update": SimpleNamespace(
+            published_at=published, next_update_at=published + dt.timedelta(days=1)
+        ),
+        "text": SimpleNamespace(
+            resolved="Verkauf gestoppt.", in_progress="Tests laufen.", take_part="Registrieren."
+        ),
+        "page": "https://status.example/status/kettle/de/",
+        "unsubscribe": "https://status.example/status/unsubscribe/abc/",
+        "company": "Hearthwell",
+        "sms": False,
+    }
+    with translation.override("de"):
+        body = render_to_string("public/mail/update.txt", context)
+    assert "Aktualisierung zu \u201eKettle & lid\u201c (RC-2026-007), 3 Dez 2026 14:05" in body
+    assert "Was behoben ist:\nVerkauf gestoppt." in body
+    assert "Woran wir arbeiten:\nTests laufen." in body
+    assert "So nehmen Sie teil:\nRegistrieren." in body
+    assert "Nächste Aktualisierung bis 4 Dez 2026 14:05 UTC." in body
+    assert "Vollständige Mitteilung: https://status.example/status/kettle/de/" in body
+    assert "Mit einem Klick abbestellen: https://status.example/status/unsubscribe/abc/" in body
+    assert "Update on" not in body and "What is resolved" not in body
