@@ -660,6 +660,20 @@
 
   function wireAll() {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-lookup-index]"), wire);
+    // The live site asks the server (which counts the lookup and answers in the reader's
+    // language); there the camera only fills in the code and sends the form.
+    Array.prototype.forEach.call(
+      document.querySelectorAll("form[data-lookup-server]"),
+      function (form) {
+        var scan = form.querySelector("[data-lookup-scan]");
+        if (scan) {
+          wireScan(form, scan, function () {
+            if (form.requestSubmit) form.requestSubmit();
+            else form.submit();
+          }, null);
+        }
+      }
+    );
   }
 
   window.RecalldeskLookup = {
