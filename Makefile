@@ -9,7 +9,7 @@ WORKERS ?= 2
 # The demo catches its own email; set SMTP_CATCHER= (empty) when EMAIL_HOST is a real server.
 SMTP_CATCHER ?= 1
 
-.PHONY: demo demo-fresh venv serve test test-fast test-browser lint bench bench-match clean browser
+.PHONY: demo demo-fresh venv serve test test-fast test-browser lint bench bench-match bench-outreach bench-surge clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,13 +73,25 @@ lint: $(STAMP) var
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
-bench: bench-match
+bench: bench-match bench-outreach bench-surge
 
 ## bench-match: scope matching on generated holdings (HOLDINGS=10000000 by default);
 ## BENCH_DATABASE_URL=postgres://user:pass@host/postgres runs it on PostgreSQL
 bench-match: $(STAMP)
 	$(PY) bench/match.py $(if $(HOLDINGS),--holdings $(HOLDINGS),) \
 		$(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
+
+## bench-outreach: 1,000,000 recipients queued then dispatched to a real SMTP sink
+## (RECIPIENTS=20000 runs smaller); postfix's smtp-sink and smtp-source when installed
+bench-outreach: $(STAMP)
+	$(PY) bench/outreach.py $(if $(RECIPIENTS),--recipients $(RECIPIENTS),) \
+		$(if $(BENCH_WORKERS),--workers $(BENCH_WORKERS),) \
+		$(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
+
+## bench-surge: the public page and lookup under wrk, against nginx serving the static export
+## (needs the Debian packages wrk and nginx)
+bench-surge: $(STAMP)
+	$(PY) bench/surge.py $(if $(DURATION),--duration $(DURATION),)
 
 clean:
 	rm -rf $(VENV) var

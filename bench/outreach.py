@@ -15,7 +15,8 @@ English message, then measures:
   every delivery is recorded sent; the rows recorded sent must equal the recipients and what
   the sink counted;
 - references against the same kind of sink: a bare smtplib loop sending pre-rendered messages
-  over one connection (a sample, as a rate), and postfix's ``smtp-source`` (C) when installed.
+  over one connection (a sample, as a rate), and postfix's ``smtp-source`` (C) when installed,
+  each run three times before and three times after the dispatch (the medians are used).
 
 Progress goes to standard output; the last line is one JSON object with the figures.
 """
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import smtplib
@@ -47,7 +49,9 @@ SMTP_SOURCE = "/usr/sbin/smtp-source"
 NOW = "2026-01-01 00:00:00"
 CHUNK = 1_000_000
 SMTPLIB_SAMPLE = 20_000
-SMTPLIB_RUNS = 3
+REFERENCE_RUNS = 3
+# Which sink: postfix's smtp-sink when installed, else aiosmtpd (--sink chooses).
+SINK = "smtp-sink" if os.path.exists(SMTP_SINK) else "aiosmtpd"
 
 
 # --- the SMTP sink ----------------------------------------------------------------------
@@ -62,6 +66,18 @@ def serve_sink() -> None:
 
     class Counter:
         accepted = 0
+
+        async def handle_EHLO(
+            self,
+            server: SMTP,
+            session: Session,
+            envelope: Envelope,
+            hostname: str,
+            responses: list[str],
+        ) -> list[str]:
+            # Offer PIPELINING, as smtp-sink and postfix do.
+            session.host_name = hostname
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
         async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
             self.accepted += 1
@@ -88,18 +104,21 @@ class Sink:
     """One SMTP sink process for one measured step, and the messages it counted."""
 
     def __init__(self) -> None:
-        self.postfix = os.path.exists(SMTP_SINK)
+        self.postfix = SINK == "smtp-sink"
         self.port = 0
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[Any] | None = None
+        self.counter: Any = None
 
     def __enter__(self) -> Sink:
         if self.postfix:
             self.port = free_port()
-            # -c counts, -u the user to run as when root; 1000 is the connection backlog.
+            # Its counters go to a file: through a pipe nobody reads until the end, the
+            # sink would block once the pipe's buffer is full.
+            self.counter = tempfile.TemporaryFile("w+")
+            # -c counts, -u drops root; 1000 is the connection backlog.
             self.proc = subprocess.Popen(
                 [SMTP_SINK, "-c", "-u", "nobody", f"127.0.0.1:{self.port}", "1000"],
-                stdout=subprocess.PIPE,
-                text=True,
+                stdout=self.counter,
             )
             wait_for_port(self.port)
         else:
@@ -112,15 +131,16 @@ class Sink:
 
     def stop(self) -> int:
         """Stop the sink; the number of messages it accepted."""
-        assert self.proc is not None and self.proc.stdout is not None
+        assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         out, _ = self.proc.communicate(timeout=60)
         self.proc = None
         if self.postfix:
-            # smtp-sink -c rewrites one counter line with \r; the last value wins.
-            counters = out.replace("\r", "\n").split()
-            messages = [int(word) for word in counters if word.isdigit()]
-            return messages[-1] if messages else 0
+            self.counter.seek(0)
+            # smtp-sink -c rewrites one line ("sess=1 quit=1 mesg=20000") with a \r each time.
+            messages = re.findall(r"mesg=(\d+)", self.counter.read()[-4096:])
+            self.counter.close()
+            return int(messages[-1]) if messages else 0
         return int(out.split()[-1])
 
     def __exit__(self, *exc: object) -> None:
@@ -391,10 +411,10 @@ def sample_messages(wave: Any, count: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def measure_smtplib(messages: list[tuple[str, bytes]]) -> tuple[float, int]:
-    """The median rate of a bare smtplib loop over one connection, and what the sinks took."""
-    rates, accepted = [], 0
-    for _ in range(SMTPLIB_RUNS):
+def measure_smtplib(messages: list[tuple[str, bytes]]) -> list[float]:
+    """Rates of a bare smtplib loop over one connection, one run per fresh sink."""
+    rates = []
+    for _ in range(REFERENCE_RUNS):
         with Sink() as sink:
             smtp = smtplib.SMTP("127.0.0.1", sink.port)
             started = time.perf_counter()
@@ -402,26 +422,27 @@ def measure_smtplib(messages: list[tuple[str, bytes]]) -> tuple[float, int]:
                 smtp.sendmail("safety@example.com", [address], data)
             seconds = time.perf_counter() - started
             smtp.quit()
-            accepted += sink.stop()
+            accepted = sink.stop()
+        if accepted != len(messages):
+            raise RuntimeError(f"smtplib sent {len(messages)}, the sink counted {accepted}")
         rates.append(len(messages) / seconds)
-    rate = statistics.median(rates)
-    runs = ", ".join(f"{r:,.0f}" for r in rates)
-    say(f"  smtplib loop: {rate:,.0f} messages/s median ({runs}), {len(messages):,} each")
-    return rate, accepted
+    say(f"  smtplib loop, {len(messages):,} messages: {', '.join(f'{r:,.0f}' for r in rates)}/s")
+    return rates
 
 
-def measure_smtp_source(count: int, size: int) -> float | None:
-    """postfix's smtp-source, one session, ``count`` messages of ``size`` bytes; None if absent."""
+def measure_smtp_source(count: int, size: int) -> list[float]:
+    """Rates of postfix's smtp-source, one session, ``count`` messages of ``size`` bytes;
+    none when it is not installed."""
     if not os.path.exists(SMTP_SOURCE):
         say("  smtp-source: not installed (Debian package postfix)")
-        return None
+        return []
     rates = []
-    for _ in range(SMTPLIB_RUNS):
+    for _ in range(REFERENCE_RUNS):
         with Sink() as sink:
+            target = f"127.0.0.1:{sink.port}"
             started = time.perf_counter()
             subprocess.run(
-                [SMTP_SOURCE, "-s", "1", "-m", str(count), "-l", str(size), "-N"]
-                + [f"127.0.0.1:{sink.port}"],
+                [SMTP_SOURCE, "-d", "-s", "1", "-m", str(count), "-l", str(size), "-N", target],
                 check=True,
             )
             seconds = time.perf_counter() - started
@@ -429,9 +450,13 @@ def measure_smtp_source(count: int, size: int) -> float | None:
         if accepted != count:
             raise RuntimeError(f"smtp-source sent {count}, the sink counted {accepted}")
         rates.append(count / seconds)
-    rate = statistics.median(rates)
-    say(f"  smtp-source: {rate:,.0f} messages/s median, {count:,} each")
-    return rate
+    say(f"  smtp-source, {count:,} messages: {', '.join(f'{r:,.0f}' for r in rates)}/s")
+    return rates
+
+
+def measure_references(messages: list[tuple[str, bytes]]) -> tuple[list[float], list[float]]:
+    size = sum(len(data) for _, data in messages) // len(messages)
+    return measure_smtplib(messages), measure_smtp_source(len(messages), size)
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -441,12 +466,13 @@ def bench(args: argparse.Namespace, url: str) -> dict[str, Any]:
     setup_django(url)
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Max, Min
 
     from recalldesk.outreach.models import Delivery
 
     dialect = Dialect(connection.vendor)
     say(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
-    say(f"SMTP sink: {'postfix smtp-sink' if os.path.exists(SMTP_SINK) else 'aiosmtpd'}")
+    say(f"SMTP sink: {SINK}")
     with step("migrate"):
         call_command("migrate", verbosity=0, interactive=False, skip_checks=True)
     incident = generate(dialect, args.recipients)
@@ -458,18 +484,25 @@ def bench(args: argparse.Namespace, url: str) -> dict[str, Any]:
     if wave.total != args.recipients:
         raise RuntimeError(f"{wave.total} deliveries queued for {args.recipients} recipients")
 
-    say("references:")
+    # The references run before and after the dispatch, and the medians of both are used:
+    # a shared machine's load drifts over a run of many minutes.
+    say("references, before:")
     messages = sample_messages(wave, min(args.recipients, args.sample))
-    size = sum(len(data) for _, data in messages) // len(messages)
-    smtplib_rate, smtplib_accepted = measure_smtplib(messages)
-    if smtplib_accepted != SMTPLIB_RUNS * len(messages):
-        raise RuntimeError(f"the smtplib loop's sinks counted {smtplib_accepted}")
-    source_rate = measure_smtp_source(min(args.recipients, args.sample), size)
+    smtplib_rates, source_rates = measure_references(messages)
 
     say("dispatch:")
     with Sink() as sink:
         dispatch_rate = measure_dispatch(wave, url, args.workers, sink.port)
         accepted = sink.stop()
+
+    say("references, after:")
+    after = measure_references(messages)
+    smtplib_rate = statistics.median(smtplib_rates + after[0])
+    source_rate = statistics.median(source_rates + after[1]) if source_rates else None
+    say(
+        f"  medians: smtplib {smtplib_rate:,.0f}/s"
+        + (f", smtp-source {source_rate:,.0f}/s" if source_rate else "")
+    )
     counts = status_counts(wave)
     sent = counts.get("sent", 0)
     say(f"  rows: {counts}; the sink counted {accepted:,}")
@@ -477,16 +510,16 @@ def bench(args: argparse.Namespace, url: str) -> dict[str, Any]:
         raise RuntimeError(
             f"{sent:,} rows sent and {accepted:,} messages received for {args.recipients:,}"
         )
-    first_last = Delivery.objects.filter(wave=wave).values_list("sent_at", flat=True)
-    span = (first_last.order_by("-sent_at")[0] - first_last.order_by("sent_at")[0]).total_seconds()
+    sends = Delivery.objects.filter(wave=wave).aggregate(first=Min("sent_at"), last=Max("sent_at"))
+    span = (sends["last"] - sends["first"]).total_seconds()
 
     return {
         "bench": "outreach",
         "database": dialect.vendor,
-        "sink": "smtp-sink" if os.path.exists(SMTP_SINK) else "aiosmtpd",
+        "sink": SINK,
         "workers": args.workers,
         "recipients": args.recipients,
-        "message_bytes": size,
+        "message_bytes": sum(len(data) for _, data in messages) // len(messages),
         "seconds_to_queue": round(queue_seconds, 2),
         "dispatch_msgs_per_s": round(dispatch_rate, 1),
         "dispatch_msgs_per_s_first_to_last_send": round(args.recipients / span, 1),
@@ -500,6 +533,7 @@ def bench(args: argparse.Namespace, url: str) -> dict[str, Any]:
 
 
 def main() -> int:
+    global SINK
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
@@ -519,9 +553,16 @@ def main() -> int:
         "creates and drops its own recalldesk_bench database there. Default: a temporary "
         "SQLite file.",
     )
+    parser.add_argument(
+        "--sink",
+        choices=["smtp-sink", "aiosmtpd"],
+        default=SINK,
+        help=f"the SMTP server sent to (default here: {SINK})",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--serve-sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    SINK = args.sink
     if args.serve_sink:
         serve_sink()
         return 0

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 Status = choices.DeliveryStatus
 SENT = Status.SENT.value
 CLAIMED = Status.CLAIMED.value
+# A server may refuse a message after its final dot, when the row is already recorded sent.
+NOT_SENT: dict[str, Any] = {"sent_at": None, "provider_id": "", "duration_ms": None}
 AUTOMATIC = [kind for kind, spec in CHANNELS.items() if spec.automatic]
 ROW_FIELDS = [
     "id",
@@ -140,6 +142,7 @@ class BatchSender:
         self.wave = wave
         self.batch = batch
         self.token = token
+        self.token_db = _db_time(token)
         self.incident = wave.incident
         self.transports: dict[str, Transport] = {}
         self.fallbacks: list[tuple[dict[str, Any], str]] = []
@@ -166,16 +169,16 @@ class BatchSender:
             wave=self.wave, batch=self.batch, status=Status.CLAIMED, claimed_at=self.token
         ).update(claimed_at=renewed)
         self.token = renewed
+        self.token_db = _db_time(renewed)
 
     def send_rows(self, rows: list[dict[str, Any]]) -> None:
         units = units_text(self.incident.pk, {row["party_id"] for row in rows})
         # Renew well inside the lease, so a worker that is merely slow keeps its rows.
         beat = max(0.2, settings.OUTREACH_CLAIM_LEASE_SECONDS / 4)
         last_beat = time.monotonic()
-        limited = bool(settings.OUTREACH_RATE_LIMITS.get(rows[0]["channel"])) if rows else False
         with connection.cursor() as cursor:
             for index, row in enumerate(rows):
-                if limited and index % 20 == 0:
+                if index % 20 == 0:
                     wait_for_slot(row["channel"], min(20, len(rows) - index))
                 if time.monotonic() - last_beat > beat:
                     self.renew()
@@ -209,7 +212,7 @@ class BatchSender:
         )
         started = time.perf_counter()
         recorded = False
-        token = _db_time(self.token)
+        token = self.token_db
 
         def mark_sent(provider_id: str) -> None:
             # Commits at once (autocommit): the SMTP transport calls this just before the
@@ -261,7 +264,9 @@ class BatchSender:
         now = timezone.now()
         if not exc.permanent and row["attempts"] < settings.OUTREACH_MAX_ATTEMPTS:
             when = now + timedelta(seconds=30 * 2 ** (row["attempts"] - 1))
-            self.ours(row).update(status=Status.QUEUED, not_before=when, error=exc.message[:2000])
+            self.ours(row).update(
+                status=Status.QUEUED, not_before=when, error=exc.message[:2000], **NOT_SENT
+            )
             self.retry_at = min(self.retry_at or when, when)
             self.counts["retry"] += 1
             return
@@ -269,6 +274,7 @@ class BatchSender:
             status=Status.BOUNCED if exc.permanent and not exc.contact_ok else Status.FAILED,
             failed_at=now,
             error=exc.message[:2000],
+            **NOT_SENT,
         )
         self.counts["failed"] += 1
         if exc.permanent and not exc.contact_ok:
@@ -396,9 +402,9 @@ def finish_if_done(wave: Wave) -> bool:
     return True
 
 
-def waiting_batches(lease: datetime) -> set[tuple[int, int]] | None:
+def waiting_batches(lease: datetime) -> set[tuple[int, int]]:
     """(wave, batch) pairs that have a send task waiting in the database queue, or running
-    since the lease began; None when the task backend keeps no queue to look at."""
+    since the lease began; none known when the task backend keeps no queue to look at."""
     from django_tasks import TaskResultStatus
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
@@ -406,7 +412,7 @@ def waiting_batches(lease: datetime) -> set[tuple[int, int]] | None:
     from recalldesk.outreach import tasks
 
     if not isinstance(tasks.send_batch.get_backend(), DatabaseBackend):
-        return None
+        return set()
     # A killed worker's task stays "running" for ever, so only a recent start counts.
     rows = DBTaskResult.objects.filter(task_path=tasks.send_batch.module_path).filter(
         Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=lease)
@@ -421,36 +427,27 @@ def waiting_batches(lease: datetime) -> set[tuple[int, int]] | None:
 
 def resume_stalled(now: datetime | None = None) -> int:
     """Enqueue again every batch whose claim outlived its lease (a worker died holding it)
-    or that is due and has no task (a lost enqueue). Returns the number of batches.
+    or whose deferred rows are due (a backend that could not defer them). Claims are atomic,
+    so a batch enqueued twice is sent once. Returns the number of batches.
 
-    Batches whose task is still waiting in the queue are left alone: the workers call this
-    every half lease, and a million-row wave has thousands of batches queued for longer
-    than a lease, which must not each gain a task per call.
+    Batches whose task still waits in the queue are left out: the workers call this every
+    half lease, and a stalled batch behind a long queue must not gain a task per call.
     """
     from recalldesk.outreach import tasks
 
     now = now or timezone.now()
     lease = now - timedelta(seconds=settings.OUTREACH_CLAIM_LEASE_SECONDS)
-    sending = Delivery.objects.filter(
-        channel__in=AUTOMATIC, wave__status=choices.WaveStatus.SENDING
-    )
-    pairs = ("wave_id", "batch")
-    stale = set(
-        sending.filter(status=Status.CLAIMED, claimed_at__lt=lease).values_list(*pairs).distinct()
-    )
-    due = set(
-        sending.filter(
-            Q(status=Status.QUEUED, not_before__lte=now)
-            | Q(status=Status.QUEUED, not_before__isnull=True, queued_at__lt=lease)
+    stalled = set(
+        Delivery.objects.filter(channel__in=AUTOMATIC, wave__status=choices.WaveStatus.SENDING)
+        .filter(
+            Q(status=Status.CLAIMED, claimed_at__lt=lease)
+            | Q(status=Status.QUEUED, not_before__lte=now)
         )
-        .values_list(*pairs)
+        .values_list("wave_id", "batch")
         .distinct()
     )
-    waiting = waiting_batches(lease)
-    if waiting is not None:
-        stale -= waiting
-        due -= waiting
-    found = sorted(stale | due)
-    for wave_id, batch in found:
+    stalled -= waiting_batches(lease)
+    pairs = sorted(stalled)
+    for wave_id, batch in pairs:
         tasks.send_batch.enqueue(wave_id, batch)
-    return len(found)
+    return len(pairs)

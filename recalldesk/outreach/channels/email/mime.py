@@ -21,7 +21,17 @@ def header_value(value: str) -> str:
     value = " ".join(value.split())
     if value.isascii():
         return value
-    return Header(value, "utf-8").encode()
+    return Header(value, "utf-8").encode(linesep="\r\n")
+
+
+def body_base64(text: str) -> str:
+    """``text`` as UTF-8 in base64, lines of 76 characters ending in CRLF.
+
+    ``base64.encodebytes`` makes one call per 57-byte line; encoding once and slicing is
+    several times faster for a notice of a few kilobytes.
+    """
+    encoded = base64.b64encode(text.encode()).decode("ascii")
+    return "".join(f"{encoded[i : i + 76]}\r\n" for i in range(0, len(encoded), 76))
 
 
 def build_message(
@@ -34,6 +44,8 @@ def build_message(
     message_id: str,
     headers: dict[str, str] | None = None,
 ) -> bytes:
+    """The message as bytes with CRLF line ends. No line starts with a dot (headers start
+    with their name or a space, bodies are base64), so it needs no dot-stuffing."""
     lines = [
         f"From: {header_value(sender)}",
         f"To: {to}",
@@ -44,9 +56,7 @@ def build_message(
     ]
     for name, value in (headers or {}).items():
         lines.append(f"{name}: {header_value(value)}")
-    text_b64 = base64.encodebytes(text.encode()).decode("ascii")
     if html:
-        html_b64 = base64.encodebytes(html.encode()).decode("ascii")
         lines += [
             f'Content-Type: multipart/alternative; boundary="{BOUNDARY}"',
             "",
@@ -54,13 +64,11 @@ def build_message(
             "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: base64",
             "",
-            text_b64,
-            f"--{BOUNDARY}",
+            body_base64(text) + f"--{BOUNDARY}",
             "Content-Type: text/html; charset=utf-8",
             "Content-Transfer-Encoding: base64",
             "",
-            html_b64,
-            f"--{BOUNDARY}--",
+            body_base64(html) + f"--{BOUNDARY}--",
             "",
         ]
     else:
@@ -68,6 +76,6 @@ def build_message(
             "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: base64",
             "",
-            text_b64,
+            body_base64(text),
         ]
-    return "\r\n".join(lines).replace("\n", "\r\n").replace("\r\r\n", "\r\n").encode("ascii")
+    return "\r\n".join(lines).encode("ascii")

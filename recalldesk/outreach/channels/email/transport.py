@@ -29,6 +29,7 @@ from recalldesk.outreach.channels.email.mime import build_message
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +38,14 @@ def email_transport() -> Transport:
     if settings.EMAIL_BACKEND == SMTP_BACKEND:
         return SmtpTransport()
     return BackendTransport()
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The DATA payload: a dot doubled at the start of a line (RFC 5321 4.5.2), and a line
+    end before the final dot. The regex only runs when some line starts with a dot."""
+    if data.startswith(b".") or b"\n." in data:
+        data = _LEADING_DOT.sub(b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
 
 
 def _domain() -> str:
@@ -75,7 +84,8 @@ class SmtpTransport:
                     smtp.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
                 # The final dot is a write of its own after the commit; with Nagle's
                 # algorithm it would wait for the server's delayed ACK of the body (40 ms).
-                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if smtp.sock is not None:
+                    smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except (OSError, smtplib.SMTPException) as exc:
                 raise TransportError(
                     f"Cannot reach the mail server {settings.EMAIL_HOST}:{settings.EMAIL_PORT}: "
@@ -92,6 +102,9 @@ class SmtpTransport:
         """Send ``item``; ``commit(provider_id)`` runs just before the final dot. If it
         raises, the connection is dropped without the dot (the server discards the message)
         and the exception goes on to the caller."""
+        if not _ADDRESS.fullmatch(item.address):
+            # Written into a pipelined command as it is: nothing may end the line early.
+            raise TransportError(f"Not an email address: {item.address!r}", permanent=True)
         message_id = _message_id(item, self.domain)
         data = build_message(
             sender=self.sender,
@@ -105,7 +118,7 @@ class SmtpTransport:
         smtp = self._connect()
         try:
             self._envelope(smtp, item.address)
-            smtp.send(_LEADING_DOT.sub(b"..", data) + b"\r\n")
+            smtp.send(dot_stuffed(data))
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
             raise TransportError(f"The mail server dropped the connection: {exc}") from exc
