@@ -31,9 +31,13 @@ def fresh_cache():
     client comes from 127.0.0.1) must not leak from one test into the next."""
     from django.core.cache import cache
 
+    from recalldesk.public.pages import forget
+
     cache.clear()
+    forget()
     yield
     cache.clear()
+    forget()
 
 
 @pytest.fixture

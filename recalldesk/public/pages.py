@@ -52,9 +52,13 @@ def page_meta(slug: str) -> PageMeta | None:
     return meta
 
 
-def forget(slug: str) -> None:
+def forget(slug: str | None = None) -> None:
+    """Drop what this worker remembers of one page (or of every page)."""
     with _memo_lock:
-        _memo.pop(slug, None)
+        if slug is None:
+            _memo.clear()
+        else:
+            _memo.pop(slug, None)
 
 
 def statement_version(page: PublicPage) -> MessageVersion | None:
