@@ -32,12 +32,15 @@ def fresh_cache():
     from django.core.cache import cache
 
     from recalldesk.public.pages import forget
+    from recalldesk.public.views import forget_rendered
 
     cache.clear()
     forget()
+    forget_rendered()
     yield
     cache.clear()
     forget()
+    forget_rendered()
 
 
 @pytest.fixture

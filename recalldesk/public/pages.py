@@ -27,6 +27,9 @@ class PageMeta:
     version: int
     scope_version: int
     published: bool
+    # A scope edit is seen by its save time even where it keeps the version (see
+    # lookup.index_for): caches keyed by the whole meta are then read again.
+    scope_saved_at: Any
 
 
 _memo: dict[str, tuple[float, PageMeta | None]] = {}
@@ -43,10 +46,17 @@ def page_meta(slug: str) -> PageMeta | None:
             return hit[1]
     row = (
         PublicPage.objects.filter(slug=slug)
-        .values_list("pk", "incident_id", "version", "incident__scope__version", "published")
+        .values_list(
+            "pk",
+            "incident_id",
+            "version",
+            "incident__scope__version",
+            "published",
+            "incident__scope__updated_at",
+        )
         .first()
     )
-    meta = PageMeta(row[0], row[1], slug, row[2], row[3] or 0, row[4]) if row else None
+    meta = PageMeta(row[0], row[1], slug, row[2], row[3] or 0, row[4], row[5]) if row else None
     with _memo_lock:
         _memo[slug] = (now, meta)
     return meta

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -19,13 +20,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from recalldesk.public import actions, choices
 from recalldesk.public.models import LookupCount, PublicPage
-from recalldesk.public.pages import page_context, page_meta, published_pages
+from recalldesk.public.pages import PageMeta, page_context, page_meta, published_pages
 from recalldesk.registry.cleaning import Invalid, clean_email, clean_phone
 
 PAGE_CACHE_SECONDS = 60
@@ -50,11 +52,29 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "public/limited.html", status=429)
 
 
+# slug -> (meta, read at, page with incident and scope): read once per page and scope version
+# and at most PAGE_CACHE_SECONDS old, so a lookup does not touch the database.
+_pages: dict[str, tuple[PageMeta, float, PublicPage]] = {}
+
+
+def forget_rendered() -> None:
+    """Drop every page, body and answer shell this worker keeps (tests start clean)."""
+    _pages.clear()
+    _bodies.clear()
+    _shells.clear()
+
+
 def _published(slug: str) -> PublicPage:
     meta = page_meta(slug)
     if meta is None or not meta.published:
         raise Http404("No such page.")
-    return PublicPage.objects.select_related("incident__scope").get(pk=meta.page_id)
+    now = time.monotonic()
+    hit = _pages.get(slug)
+    if hit is not None and hit[0] == meta and now - hit[1] < PAGE_CACHE_SECONDS:
+        return hit[2]
+    page = PublicPage.objects.select_related("incident__scope").get(pk=meta.page_id)
+    _pages[slug] = (meta, now, page)
+    return page
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -69,21 +89,29 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+# (slug, language) -> (meta, rendered at, page as bytes). A plain dict rather than the cache:
+# LocMemCache pickles what it keeps, and copying the page in and out on every hit costs more
+# than rendering saves under a surge. Keys are only languages the page has (see below).
+_bodies: dict[tuple[str, str], tuple[PageMeta, float, bytes]] = {}
+
+
 def incident_page(request: HttpRequest, slug: str, language: str = "") -> HttpResponse:
-    """The page, from this worker's cache when its version is current."""
+    """The page, from this worker's memory when its version is current."""
     meta = page_meta(slug)
     if meta is None or not meta.published:
         raise Http404("No such page.")
-    key = f"public:{slug}:{language or '-'}:{meta.version}:{meta.scope_version}"
-    body = cache.get(key)
-    if body is None:
+    now = time.monotonic()
+    hit = _bodies.get((slug, language))
+    if hit is not None and hit[0] == meta and now - hit[1] < PAGE_CACHE_SECONDS:
+        body = hit[2]
+    else:
         page = PublicPage.objects.select_related("incident__scope").get(pk=meta.page_id)
         context = page_context(page, language or page.incident.default_language)
         if language and context["language"] != language:
             return redirect("public:page", slug)
         with translation.override(context["language"]):
-            body = render_to_string("public/page.html", context, request=None)
-        cache.set(key, body, PAGE_CACHE_SECONDS)
+            body = render_to_string("public/page.html", context, request=None).encode()
+        _bodies[(slug, language)] = (meta, now, body)
     response = HttpResponse(body)
     response["Cache-Control"] = f"public, max-age={PAGE_CACHE_SECONDS // 2}"
     return response
@@ -139,6 +167,38 @@ def lookup_index(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 LOOKUP_FIELDS = ["code", "gtin", "lot", "serial", "account", "postcode"]
+# What the public typed and what the lookup answered are filled into the page rendered once
+# per page, language and kind of answer: rendering the template on every lookup cost
+# several times the answer itself. The slots are text that escaping leaves as it is.
+_SLOT = re.compile("\ue000(code|gtin|lot|serial|account|postcode|reason|error)\ue001")
+_shells: dict[tuple[str, str, str, str], tuple[PublicPage, list[str]]] = {}
+
+
+def _lookup_shell(page: PublicPage, language: str, kind: str) -> list[str]:
+    """lookup.html for ``kind`` (an outcome, "error", or "" for the empty form) split at its
+    slots: even items are markup, odd items the names of the values that go between.
+
+    Kept while ``_published`` returns the same page object, so it is rendered again exactly
+    when the page is read again.
+    """
+    from recalldesk.public.lookup import Answer
+
+    key = (page.slug, translation.get_language(), language, kind)
+    hit = _shells.get(key)
+    if hit is not None and hit[0] is page:
+        return hit[1]
+    slot = "\ue000{}\ue001".format
+    context = {
+        "page": page,
+        "incident": page.incident,
+        "given": {name: slot(name) for name in LOOKUP_FIELDS},
+        "result": Answer(kind, slot("reason")) if kind not in ("", "error") else None,
+        "error": slot("error") if kind == "error" else "",
+        "language": language,
+    }
+    parts = _SLOT.split(render_to_string("public/lookup.html", context))
+    _shells[key] = (page, parts)
+    return parts
 
 
 @ratelimit(key="ip", rate=lambda g, r: settings.PUBLIC_LOOKUP_RATE, block=True)
@@ -148,27 +208,26 @@ def lookup(request: HttpRequest, slug: str) -> HttpResponse:
 
     page = _published(slug)
     given = {name: request.GET.get(name, "")[: MAX_FIELD + 1] for name in LOOKUP_FIELDS}
-    result, error = None, ""
+    values = dict(given, reason="", error="")
+    kind = ""
     if any(given.values()):
         try:
             query = parse_query(**given)
         except ValueError as exc:
-            error = str(exc)
+            kind, values["error"] = "error", str(exc)
             count_lookup(page.incident_id, choices.LookupOutcome.UNREADABLE)
         else:
             result = answer(index_for(page.incident), query)
+            kind, values["reason"] = result.outcome, result.reason
             count_lookup(page.incident_id, result.outcome)
-    return render(
-        request,
-        "public/lookup.html",
-        {
-            "page": page,
-            "incident": page.incident,
-            "given": given,
-            "result": result,
-            "error": error,
-            "language": request.GET.get("lang", page.incident.default_language),
-        },
+    # Only languages we have: the language is part of the key of what is kept.
+    language = request.GET.get("lang") or page.incident.default_language
+    if language not in dict(settings.LANGUAGES):
+        language = page.incident.default_language
+    parts = _lookup_shell(page, language, kind)
+    # One pass, so a value that happens to hold a slot's text is not filled in again.
+    return HttpResponse(
+        "".join(part if n % 2 == 0 else escape(values[part]) for n, part in enumerate(parts))
     )
 
 
