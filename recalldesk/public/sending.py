@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -24,17 +25,26 @@ def _public(path: str) -> str:
     return f"{settings.PUBLIC_URL}{path}"
 
 
-def _send(channel: str, item: Outgoing) -> str | None:
-    factory = CHANNELS[channel].transport
-    assert factory is not None
-    transport = factory()
+def _send(
+    channel: str, item: Outgoing, open_transports: dict[str, Any] | None = None
+) -> str | None:
+    """Send one item; with ``open_transports`` the connection stays open for the next one
+    (the caller closes them), so a loop over subscribers does not reconnect each time."""
+    transport = open_transports.get(channel) if open_transports is not None else None
+    if transport is None:
+        factory = CHANNELS[channel].transport
+        assert factory is not None
+        transport = factory()
+        if open_transports is not None:
+            open_transports[channel] = transport
     try:
         return transport.send(item)
     except TransportError as exc:
         log.warning("Could not send %s to a subscriber: %s", channel, exc.message)
         return None
     finally:
-        transport.close()
+        if open_transports is None:
+            transport.close()
 
 
 def _templates(name: str, language: str) -> list[str]:
@@ -82,47 +92,53 @@ def send_update(update_id: int) -> dict[str, int]:
     subscribers = Subscriber.objects.filter(
         incident=incident, confirmed_at__isnull=False, unsubscribed_at__isnull=True
     ).filter(Q(confirmed_at__lte=timezone.now()))
-    for subscriber in subscribers.iterator():
-        text_row = texts.get(subscriber.language) or texts.get(incident.default_language)
-        if text_row is None:
-            text_row = next(iter(texts.values()))
-        page_url = _public(f"/status/{incident.public.slug}/{text_row.language}/")
-        unsubscribe = _public(f"/status/unsubscribe/{subscriber.token}/")
-        context = {
-            "incident": incident,
-            "update": update,
-            "text": text_row,
-            "page": page_url,
-            "unsubscribe": unsubscribe,
-            "company": settings.COMPANY_NAME,
-            "sms": subscriber.channel == "sms",
-        }
-        with translation.override(text_row.language):
-            body = render_to_string(
-                _templates("public/mail/update.txt", text_row.language), context
-            )
-            subject = gettext("Update: %(title)s") % {"title": incident.title}
-        item = Outgoing(
-            delivery_id=0,
-            address=subscriber.address,
-            language=text_row.language,
-            subject=subject,
-            text=body.strip(),
-            html="",
-            link=page_url,
-            party_name="",
-            reference=incident.reference,
-            headers={
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    transports: dict[str, Any] = {}
+    try:
+        for subscriber in subscribers.iterator():
+            text_row = texts.get(subscriber.language) or texts.get(incident.default_language)
+            if text_row is None:
+                text_row = next(iter(texts.values()))
+            page_url = _public(f"/status/{incident.public.slug}/{text_row.language}/")
+            unsubscribe = _public(f"/status/unsubscribe/{subscriber.token}/")
+            context = {
+                "incident": incident,
+                "update": update,
+                "text": text_row,
+                "page": page_url,
+                "unsubscribe": unsubscribe,
+                "company": settings.COMPANY_NAME,
+                "sms": subscriber.channel == "sms",
             }
-            if subscriber.channel == "email"
-            else {},
-        )
-        if _send(subscriber.channel, item):
-            sent += 1
-        else:
-            failed += 1
+            with translation.override(text_row.language):
+                body = render_to_string(
+                    _templates("public/mail/update.txt", text_row.language), context
+                )
+                subject = gettext("Update: %(title)s") % {"title": incident.title}
+            item = Outgoing(
+                delivery_id=0,
+                address=subscriber.address,
+                language=text_row.language,
+                subject=subject,
+                text=body.strip(),
+                html="",
+                link=page_url,
+                party_name="",
+                reference=incident.reference,
+                headers={
+                    "List-Unsubscribe": f"<{unsubscribe}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                }
+                if subscriber.channel == "email"
+                else {},
+            )
+            if _send(subscriber.channel, item, transports):
+                sent += 1
+            else:
+                failed += 1
+    finally:
+        for transport in transports.values():
+            transport.close()
+
     waves = 0
     if update.notify_ledger:
         waves = _update_wave(update)
