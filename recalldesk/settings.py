@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "recalldesk.incidents",
     "recalldesk.outreach",
     "recalldesk.public",
+    "recalldesk.remedies",
     "anymail",
 ]
 
@@ -231,6 +232,12 @@ PUBLIC_FORM_RATE = env_str("PUBLIC_FORM_RATE", "10/m")
 PUBLIC_LOOKUP_RATE = env_str("PUBLIC_LOOKUP_RATE", "120/m")
 # Seconds a worker trusts its memory of a page's version before asking the database again.
 PUBLIC_VERSION_TTL = env_int("PUBLIC_VERSION_TTL", 2)
+
+# Remedies and claims: evidence uploads, and the abuse check on many claims from one
+# email or address within a window.
+CLAIM_EVIDENCE_MAX_BYTES = env_int("CLAIM_EVIDENCE_MAX_BYTES", 8 * 1024 * 1024)
+CLAIM_VELOCITY_LIMIT = env_int("CLAIM_VELOCITY_LIMIT", 3)
+CLAIM_VELOCITY_HOURS = env_int("CLAIM_VELOCITY_HOURS", 24)
 
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -238,6 +238,10 @@ class LedgerEntry(models.Model):
     removed_run = _run_key(blank=True)
     first_affected_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # Units made safe by a fulfilled remedy, a recorded disposition or a service credit.
+    # A database default, since the match writes ledger rows in SQL.
+    units_corrected = models.PositiveIntegerField(default=0, db_default=0)
+    corrected_at = models.DateTimeField(null=True, blank=True)
 
     objects = LedgerEntryQuerySet.as_manager()
 

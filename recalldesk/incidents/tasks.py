@@ -27,4 +27,9 @@ def match_incident(run_uuid: str) -> dict[str, int]:
         {key: [None, value] for key, value in figures.items()},
         note=f"scope v{run.scope_version}",
     )
+    if run.incident.is_service:
+        # Credits need no claim: accounts the rematch added get theirs now.
+        from recalldesk.remedies.credits import apply_for_incident
+
+        apply_for_incident(run.incident.pk)
     return figures

@@ -41,6 +41,11 @@ ROLES: dict[str, list[str]] = {
         "public.view_update",
         "public.add_action",
         "public.view_question",
+        "remedies.view_offer",
+        "remedies.manage_offers",
+        "remedies.view_claim",
+        "remedies.decide_claim",
+        "remedies.fulfil_claim",
     ],
     AGENT: [
         "incidents.view_incident",
@@ -54,6 +59,10 @@ ROLES: dict[str, list[str]] = {
         "outreach.work_call_list",
         "public.view_publicpage",
         "public.view_question",
+        "remedies.view_offer",
+        "remedies.view_claim",
+        "remedies.decide_claim",
+        "remedies.fulfil_claim",
     ],
     APPROVER: [
         "incidents.view_incident",
@@ -75,6 +84,8 @@ ROLES: dict[str, list[str]] = {
         "outreach.view_message",
         "outreach.view_wave",
         "outreach.view_delivery",
+        "remedies.view_offer",
+        "remedies.view_claim",
     ],
     ADMIN: ["*"],
 }
@@ -91,6 +102,7 @@ def ensure_roles() -> dict[str, Group]:
             "staff",
             "outreach",
             "public",
+            "remedies",
         ]
     )
     for name, codes in ROLES.items():
