@@ -53,6 +53,10 @@ class Command(BaseCommand):
 
             build_public_demo(incident)
             self.stdout.write(f"  crisis site: /status/{incident.public.slug}/")
+            from recalldesk.remedies.demo import build_remedies_demo
+
+            claims = build_remedies_demo(incident)
+            self.stdout.write(f"  remedies: {claims} claims at every stage")
         for wave in launched:
             self.stdout.write(f"  wave “{wave.name}”: {wave.total:,} deliveries queued")
         users = ", ".join(username for username, _, _ in STAFF)
