@@ -522,6 +522,7 @@ def do_submit_claim(
             claim.promised_on = place.estimate
             claim.save(update_fields=["promised_on"])
         record_event(claim, actor, choices.EventKind.SUBMITTED, new_status=claim.status)
+        _acknowledge(incident, party)
         if flags:
             record_event(
                 claim,
@@ -531,6 +532,25 @@ def do_submit_claim(
                 reason="; ".join(f["text"] for f in flags),
             )
     return claim
+
+
+def _acknowledge(incident: Incident, party: Party) -> None:
+    """A claimant has plainly received the notice: record the answer, so that escalation
+    stops chasing them."""
+    from recalldesk.outreach.choices import AckKind
+    from recalldesk.outreach.events import mark_acknowledged
+    from recalldesk.outreach.models import Acknowledgement
+
+    if Acknowledgement.objects.filter(incident=incident, party=party).exists():
+        return
+    delivery = mark_acknowledged(incident.pk, party.pk)
+    Acknowledgement.objects.create(
+        incident=incident,
+        party=party,
+        delivery=delivery,
+        kind=AckKind.WANT_REMEDY,
+        note="claimed a remedy",
+    )
 
 
 # --- staff decisions and fulfilment ----------------------------------------------------
