@@ -182,7 +182,11 @@ class Claim(models.Model):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [
-            models.Index(fields=["offer", "status", "priority", "id"], name="claim_queue"),
+            # Covers a queue position: counts and units by range scans on the index alone.
+            models.Index(
+                fields=["offer", "status", "priority", "id", "units"], name="claim_queue"
+            ),
+            models.Index(fields=["offer", "fulfilled_at", "units"], name="claim_fulfilled"),
             models.Index(fields=["incident", "status"]),
             models.Index(fields=["email", "submitted_at"]),
             models.Index(fields=["postcode", "address_line1"]),

@@ -45,12 +45,12 @@ class Capacity:
     def of(cls, offer: Offer, today: dt.date | None = None) -> Capacity:
         today = today or timezone.localdate()
         start = monday(today)
+        # Only fulfilled claims have a fulfilment time; the index on it reads this week's.
+        begin = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
         done = (
-            Claim.objects.filter(
-                offer=offer,
-                status=choices.ClaimStatus.FULFILLED,
-                fulfilled_at__date__gte=start,
-            ).aggregate(units=Sum("units"))["units"]
+            Claim.objects.filter(offer=offer, fulfilled_at__gte=begin).aggregate(
+                units=Sum("units")
+            )["units"]
             or 0
         )
         weeks = dict(
@@ -75,25 +75,84 @@ class Capacity:
         return None
 
 
-def places(claims: list[Claim]) -> dict[int, Place]:
-    """The queue place of each open claim in ``claims``, read in one query over the queues of
-    their offers (a window over each offer's open claims)."""
-    wanted = [c.pk for c in claims if c.status in choices.OPEN]
-    if not wanted:
-        return {}
-    offers = sorted({c.offer_id for c in claims if c.status in choices.OPEN})
+# A claim's key in its queue: priority first (higher goes first), then arrival (its id).
+Key = tuple[int, int]
+
+
+def _ranges(keys: list[Key]) -> list[tuple[int, str, list[int]]]:
+    """Split an offer's queue at ``keys`` (in queue order) into segments, each written as one
+    to three conditions the queue index answers with a range scan: segment 0 runs from the
+    front to the first key, segment k from key k (included) to key k+1, the last to the end.
+    Together they cover the queue once, so reading every segment costs one pass at most."""
+    parts: list[tuple[int, str, list[int]]] = []
+    bounds: list[Key | None] = [None, *keys, None]
+    for k in range(len(bounds) - 1):
+        start, stop = bounds[k], bounds[k + 1]
+        if start is None and stop is None:
+            parts.append((k, "1 = 1", []))
+        elif start is None:
+            assert stop is not None
+            parts.append((k, "priority > %s", [stop[0]]))
+            parts.append((k, "priority = %s AND id < %s", [stop[0], stop[1]]))
+        elif stop is None:
+            parts.append((k, "priority = %s AND id >= %s", [start[0], start[1]]))
+            parts.append((k, "priority < %s", [start[0]]))
+        elif start[0] == stop[0]:
+            parts.append(
+                (k, "priority = %s AND id >= %s AND id < %s", [start[0], start[1], stop[1]])
+            )
+        else:
+            parts.append((k, "priority = %s AND id >= %s", [start[0], start[1]]))
+            parts.append((k, "priority < %s AND priority > %s", [start[0], stop[0]]))
+            parts.append((k, "priority = %s AND id < %s", [stop[0], stop[1]]))
+    return parts
+
+
+def _segments(offer_id: int, keys: list[Key], whole: bool) -> list[tuple[int, int]]:
+    """(claims, units) in each segment of the offer's open queue split at ``keys``; without
+    ``whole`` the segment behind the last key is not read (a claim at the front of a long
+    queue then costs next to nothing)."""
     table = Claim._meta.db_table
-    window = "OVER (PARTITION BY offer_id ORDER BY priority DESC, id)"
-    marks = ", ".join(["%s"] * len(offers))
-    ids = ", ".join(["%s"] * len(wanted))
-    sql = (
-        f"SELECT id, place, through FROM (SELECT id, ROW_NUMBER() {window} AS place,"
-        f" SUM(units) {window} AS through FROM {table}"
-        f" WHERE offer_id IN ({marks}) AND status IN (%s, %s)) queue WHERE id IN ({ids})"
-    )
+    selects = []
+    params: list[int | str] = []
+    for k, condition, values in _ranges(keys):
+        if not whole and k == len(keys):
+            continue
+        selects.append(
+            f"SELECT {k} AS segment, COUNT(*) AS n, COALESCE(SUM(units), 0) AS u"
+            f" FROM {table} WHERE offer_id = %s AND status IN (%s, %s) AND {condition}"
+        )
+        params.extend([offer_id, *choices.OPEN, *values])
+    totals = [(0, 0) for _ in range(len(keys) + 1)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*offers, *choices.OPEN, *wanted])
-        return {row[0]: Place(int(row[1]), int(row[2])) for row in cursor.fetchall()}
+        cursor.execute(" UNION ALL ".join(selects), params)
+        for segment, n, units in cursor.fetchall():
+            count, total = totals[segment]
+            totals[segment] = (count + int(n), total + int(units))
+    return totals
+
+
+def places(claims: list[Claim], whole: bool = True) -> tuple[dict[int, Place], dict[int, int]]:
+    """The queue place of each open claim in ``claims`` and (with ``whole``) the units waiting
+    per offer: one query per offer, reading each offer's queue once at most, whatever the
+    number of claims."""
+    found: dict[int, Place] = {}
+    waiting: dict[int, int] = {}
+    by_offer: dict[int, list[Claim]] = {}
+    for claim in claims:
+        if claim.status in choices.OPEN and claim.pk:
+            by_offer.setdefault(claim.offer_id, []).append(claim)
+    for offer_id, group in by_offer.items():
+        group.sort(key=lambda c: (-c.priority, c.pk))
+        totals = _segments(offer_id, [(c.priority, c.pk) for c in group], whole)
+        count = units = 0
+        for k, claim in enumerate(group):
+            count += totals[k][0]
+            units += totals[k][1]
+            found[claim.pk] = Place(position=count + 1, units_through=units + claim.units)
+        if whole:
+            waiting[offer_id] = sum(t[1] for t in totals)
+    return found, waiting
 
 
 @dataclass(frozen=True)
@@ -101,24 +160,19 @@ class Standing:
     """What the status page and the console say about an open claim."""
 
     position: int
-    waiting: int
+    waiting: int | None
     estimate: dt.date | None
     later_than_promised: bool
 
 
-def standings(claims: list[Claim]) -> dict[int, Standing]:
-    """Position, queue length and estimated date of each open claim in ``claims``."""
-    found = places(claims)
+def standings(claims: list[Claim], whole: bool = True) -> dict[int, Standing]:
+    """Position, estimated date and (with ``whole``) the units waiting in the queue of each
+    open claim in ``claims``."""
+    found, waiting = places(claims, whole)
     if not found:
         return {}
     offers = {c.offer_id: c.offer for c in claims}
-    capacity = {pk: Capacity.of(offer) for pk, offer in offers.items()}
-    waiting = dict(
-        Claim.objects.filter(offer_id__in=list(offers), status__in=choices.OPEN)
-        .values("offer_id")
-        .annotate(n=Sum("units"))
-        .values_list("offer_id", "n")
-    )
+    capacity = {c.offer_id: Capacity.of(offers[c.offer_id]) for c in claims if c.pk in found}
     result = {}
     for claim in claims:
         place = found.get(claim.pk)
@@ -127,7 +181,7 @@ def standings(claims: list[Claim]) -> dict[int, Standing]:
         estimate = capacity[claim.offer_id].estimate(place.units_through)
         result[claim.pk] = Standing(
             position=place.position,
-            waiting=waiting.get(claim.offer_id, 0),
+            waiting=waiting.get(claim.offer_id),
             estimate=estimate,
             later_than_promised=bool(
                 estimate and claim.promised_on and estimate > claim.promised_on
@@ -137,7 +191,9 @@ def standings(claims: list[Claim]) -> dict[int, Standing]:
 
 
 def standing(claim: Claim) -> Standing | None:
-    return standings([claim]).get(claim.pk)
+    """One claim's position and estimate (the status page's read): only the queue ahead of
+    it is read."""
+    return standings([claim], whole=False).get(claim.pk)
 
 
 def queue_summary(offer: Offer) -> dict[str, object]:

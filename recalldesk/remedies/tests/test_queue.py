@@ -41,6 +41,7 @@ def test_claims_wait_in_order_of_arrival(queue):
     found = standings(claims)
     assert [found[c.pk].position for c in claims] == [1, 2, 3, 4, 5, 6]
     assert {s.waiting for s in found.values()} == {6}
+    assert standing(claims[0]).waiting is None  # type: ignore[union-attr]
 
 
 def test_the_estimate_follows_the_weekly_capacity():
