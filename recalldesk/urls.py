@@ -21,6 +21,8 @@ urlpatterns = [
     path("a/<str:token>/", ack.acknowledge, name="acknowledge"),
     path("status/", include("recalldesk.public.urls")),
     path("site/", include("recalldesk.public.console_urls")),
+    path("remedies/", include("recalldesk.remedies.urls")),
+    path("", include("recalldesk.remedies.public_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -21,6 +22,7 @@ from recalldesk.incidents.forms import IncidentForm, ScopeForm
 from recalldesk.incidents.models import Incident, LedgerEntry, Scope
 from recalldesk.incidents.scope_text import parse_scope_text
 from recalldesk.registry.choices import PartyRole
+from recalldesk.remedies.actions import completion
 
 LEDGER_PAGE_SIZE = 50
 
@@ -107,6 +109,7 @@ def incident_detail(request: HttpRequest, incident_uuid: Any) -> HttpResponse:
         "serial_ranges": list(scope.serial_ranges.all()[:20]),
         "last_run": last_run,
         "counts": ledger_counts(incident) if can_see_ledger else None,
+        "completion": completion(incident) if can_see_ledger else None,
         "history": ChangeRecord.for_object(incident)[:30],
         "next_statuses": [
             (value, choices.IncidentStatus(value).label)
@@ -277,6 +280,26 @@ def filtered_ledger(
     return rows.order_by("id"), filters
 
 
+def _ledger_completion(incident: Incident) -> dict[str, int]:
+    """The ledger page's headline of units and parties corrected, in one query."""
+    done = (
+        LedgerEntry.objects.affected()
+        .filter(incident=incident)
+        .aggregate(
+            total=Coalesce(Sum("units"), 0),
+            corrected=Coalesce(Sum("units_corrected"), 0),
+            parties=Count("id"),
+            completed=Count("id", filter=Q(units__gt=0, units_corrected__gte=F("units"))),
+        )
+    )
+    return {
+        "units": done["total"],
+        "units_corrected": done["corrected"],
+        "parties": done["parties"],
+        "parties_completed": done["completed"],
+    }
+
+
 @login_required
 def incident_ledger(request: HttpRequest, incident_uuid: Any) -> HttpResponse:
     incident = actions.get_incident(request.user, incident_uuid, "incidents.view_ledger")
@@ -300,6 +323,7 @@ def incident_ledger(request: HttpRequest, incident_uuid: Any) -> HttpResponse:
             "statuses": choices.LedgerStatus.choices,
             "roles": PartyRole.choices,
             "can_export": request.user.has_perm("incidents.export_ledger"),
+            "completion": _ledger_completion(incident),
         },
     )
 
@@ -323,6 +347,8 @@ LEDGER_CSV_COLUMNS = [
     "units",
     "holdings",
     "first_affected_at",
+    "units_corrected",
+    "corrected_at",
 ]
 
 
@@ -346,6 +372,8 @@ def _ledger_csv(rows: QuerySet[LedgerEntry]) -> Iterator[str]:
                 entry.units,
                 entry.holdings_count,
                 entry.first_affected_at.isoformat(),
+                entry.units_corrected,
+                entry.corrected_at.isoformat() if entry.corrected_at else "",
             ]
         )
 

@@ -76,7 +76,7 @@ class ConsigneeAckForm(forms.Form):
         return data
 
 
-def _resolve(token: str) -> tuple[Incident, Party, LedgerEntry] | str:
+def resolve_ack_token(token: str) -> tuple[Incident, Party, LedgerEntry] | str:
     try:
         incident_prefix, party_hex = read_ack_token(token)
     except signing.SignatureExpired:
@@ -100,7 +100,7 @@ def _resolve(token: str) -> tuple[Incident, Party, LedgerEntry] | str:
 
 
 def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
-    found = _resolve(token)
+    found = resolve_ack_token(token)
     if isinstance(found, str):
         return render(
             request,

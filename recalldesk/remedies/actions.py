@@ -17,6 +17,7 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce, Least, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from recalldesk.audit.models import ChangeRecord, diff_fields, record_change
 from recalldesk.incidents.models import (
@@ -29,7 +30,15 @@ from recalldesk.incidents.models import (
 from recalldesk.registry.models import Holding, Party
 from recalldesk.registry.serials import split_serial
 from recalldesk.remedies import choices
-from recalldesk.remedies.models import Claim, ClaimEvent, ClaimUnit, Offer, PriorityRule
+from recalldesk.remedies.models import (
+    CapacityWeek,
+    Claim,
+    ClaimEvent,
+    ClaimUnit,
+    Offer,
+    PriorityRule,
+    monday,
+)
 
 OFFER_FIELDS = [
     "kind",
@@ -191,6 +200,62 @@ def do_save_offer(user: Any, incident: Incident, offer: Offer, products: list[An
     return offer
 
 
+@transaction.atomic
+def do_set_capacity(user: Any, offer: Offer, week_start: dt.date, units: int) -> CapacityWeek:
+    """Set one week's capacity of an offer (from its Monday), with its history row."""
+    check_perm(user, "remedies.manage_offers")
+    week_start = monday(week_start)
+    before = CapacityWeek.objects.filter(offer=offer, week_start=week_start).first()
+    week, _ = CapacityWeek.objects.update_or_create(
+        offer=offer, week_start=week_start, defaults={"units": units}
+    )
+    record_change(
+        user,
+        offer.incident,
+        ChangeRecord.Action.UPDATED,
+        {
+            f"offer {offer.title}: capacity week of {week_start}": [
+                before.units if before else None,
+                units,
+            ]
+        },
+        note="capacity changed",
+    )
+    return week
+
+
+@transaction.atomic
+def do_add_priority_rule(user: Any, incident: Incident, rule: PriorityRule) -> int:
+    """Add a priority rule and place every open claim again; returns how many moved."""
+    check_perm(user, "remedies.manage_offers")
+    rule.incident = incident
+    rule.save()
+    record_change(
+        user,
+        incident,
+        ChangeRecord.Action.UPDATED,
+        {f"priority rule {rule.name}": [None, rule.points]},
+        note="priority rule added",
+    )
+    return do_reprioritise(user, incident)
+
+
+@transaction.atomic
+def do_delete_priority_rule(user: Any, rule: PriorityRule) -> int:
+    """Delete a priority rule and place every open claim again; returns how many moved."""
+    check_perm(user, "remedies.manage_offers")
+    incident = rule.incident
+    record_change(
+        user,
+        incident,
+        ChangeRecord.Action.UPDATED,
+        {f"priority rule {rule.name}": [rule.points, None]},
+        note="priority rule deleted",
+    )
+    rule.delete()
+    return do_reprioritise(user, incident)
+
+
 # --- what a party may claim ------------------------------------------------------------
 
 
@@ -287,57 +352,68 @@ def check_claim(incident: Incident, party: Party, request: ClaimRequest) -> list
         errors.setdefault(name, []).append(text)
 
     if offer.incident_id != incident.pk or not offer.active:
-        refuse("offer", "This remedy is not offered for this recall.")
+        refuse("offer", _("This remedy is not offered for this recall."))
     held = {c.holding.pk: c for c in claimable(incident, party)}
     chosen = {pk: n for pk, n in request.units.items() if n}
     if not chosen:
-        refuse("units", "Choose at least one unit to claim for.")
+        refuse("units", _("Choose at least one unit to claim for."))
     for pk, count in chosen.items():
         item = held.get(pk)
         if item is None:
-            refuse("units", "One of the units is not affected by this recall.")
+            refuse("units", _("One of the units is not affected by this recall."))
             continue
         if item.remaining == 0:
             numbers = ", ".join(item.claim_numbers)
-            refuse("units", f"You have already claimed this unit (claim {numbers}).")
+            refuse(
+                "units",
+                _("You have already claimed this unit (claim %(numbers)s).") % {"numbers": numbers},
+            )
         elif count > item.remaining:
             refuse(
                 "units",
-                f"You asked for {count} units but hold {item.remaining} more that can be claimed.",
+                _("You asked for %(count)s units but hold %(left)s more that can be claimed.")
+                % {"count": count, "left": item.remaining},
             )
         elif offer.active and not holding_eligible(offer, party, item.holding):
-            refuse("offer", "This remedy is not open for one of the units you chose.")
+            refuse("offer", _("This remedy is not open for one of the units you chose."))
     if offer.needs_address:
         for name, label in (
-            ("ship_name", "the name to deliver to"),
-            ("address_line1", "the street address"),
-            ("city", "the town or city"),
-            ("postcode", "the postcode"),
-            ("country", "the country"),
+            ("ship_name", _("the name to deliver to")),
+            ("address_line1", _("the street address")),
+            ("city", _("the town or city")),
+            ("postcode", _("the postcode")),
+            ("country", _("the country")),
         ):
             if not getattr(request, name).strip():
-                refuse(name, f"Give {label}: we need it to send your {offer.title.lower()}.")
+                refuse(
+                    name,
+                    _("Give %(what)s: we need it to send your %(remedy)s.")
+                    % {"what": label, "remedy": offer.title.lower()},
+                )
     if offer.needs_payout:
         if not request.payout_method:
-            refuse("payout_method", "Choose how we pay your refund.")
+            refuse("payout_method", _("Choose how we pay your refund."))
         if request.payout_method in (choices.PayoutMethod.BANK, choices.PayoutMethod.PAYPAL) and (
             not request.payout_reference.strip()
         ):
             refuse(
                 "payout_reference",
-                "Give the account holder and the last digits, or PayPal address.",
+                _("Give the account holder and the last digits, or PayPal address."),
             )
         if request.payout_method == choices.PayoutMethod.CHEQUE and not (
             request.address_line1.strip() and request.postcode.strip()
         ):
-            refuse("address_line1", "Give the address the cheque goes to.")
+            refuse("address_line1", _("Give the address the cheque goes to."))
     for name in ("payout_reference", "serial_seen", "address_line1", "address_line2"):
         if looks_like_card(getattr(request, name)):
-            refuse(name, "Never give a card number here; we do not need it.")
+            refuse(name, _("Never give a card number here; we do not need it."))
     if offer.evidence_required and not request.evidence:
-        refuse("evidence", "This remedy needs a photo of the label or serial number.")
+        refuse("evidence", _("This remedy needs a photo of the label or serial number."))
     if not request.email and not request.phone:
-        refuse("email", "Give an email address or a mobile number so we can tell you of progress.")
+        refuse(
+            "email",
+            _("Give an email address or a mobile number so we can tell you of progress."),
+        )
     if errors:
         raise ValidationError(errors)
     return [held[pk] for pk in chosen]
@@ -413,9 +489,11 @@ def flags_for(
     return flags
 
 
-def priority_of(incident: Incident, holdings: list[Holding]) -> int:
+def priority_of(incident: Incident, party: Party, holdings: list[Holding]) -> int:
     rules = list(PriorityRule.objects.filter(incident=incident))
-    return sum(rule.points for rule in rules if any(rule.matches(h) for h in holdings))
+    return sum(
+        rule.points for rule in rules if any(rule.matches(h, party.region) for h in holdings)
+    )
 
 
 def _amount(offer: Offer, items: list[Claimable], units: dict[int, int]) -> tuple[Any, str]:
@@ -497,7 +575,7 @@ def do_submit_claim(
             source=request.source,
             language=request.language,
             units=sum(units.values()),
-            priority=priority_of(incident, [c.holding for c in items]),
+            priority=priority_of(incident, party, [c.holding for c in items]),
             email=request.email,
             phone=request.phone,
             ship_name=request.ship_name.strip(),
@@ -602,9 +680,9 @@ def do_decide(user: Any, claims: list[Claim], decision: str, reason: str = "") -
     return claims
 
 
-def check_step(user: Any, claim: Claim, step: str, data: dict[str, Any]) -> None:
+def check_step(user: Any, claim: Claim, step: str, data: dict[str, Any], proof: Any = None) -> None:
     """Refuse a fulfilment step that does not belong to the claim's remedy, comes out of
-    order, or lacks what it must record."""
+    order, or lacks what it must record (a disposition needs its proof)."""
     check_perm(user, "remedies.fulfil_claim")
     offer_steps = claim.offer.steps
     done = set(claim.events.filter(kind=choices.EventKind.STEP).values_list("step", flat=True))
@@ -631,6 +709,10 @@ def check_step(user: Any, claim: Claim, step: str, data: dict[str, Any]) -> None
         for name in choices.STEP_FIELDS[choices.Step(step)]
         if not data.get(name)
     }
+    if step in choices.DISPOSITIONS and not proof:
+        errors["proof"] = (
+            "Attach the proof: a collection receipt, a photo or a certificate of destruction."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -640,7 +722,7 @@ def do_record_step(
 ) -> ClaimEvent:
     """Record a fulfilment step or the returned unit's disposition; the remedy's last step
     fulfils the claim, and a fulfilled remedy or a disposition counts the units corrected."""
-    check_step(user, claim, step, data)
+    check_step(user, claim, step, data, proof)
     fields = {
         k: data[k] for k in ("carrier", "tracking", "reference", "voucher_code") if data.get(k)
     }
@@ -690,12 +772,15 @@ def do_reprioritise(user: Any, incident: Incident) -> int:
     check_perm(user, "remedies.manage_offers")
     moved = 0
     rules = list(PriorityRule.objects.filter(incident=incident))
-    claims = Claim.objects.filter(incident=incident, status__in=choices.OPEN).prefetch_related(
-        "claim_units__holding"
+    claims = (
+        Claim.objects.filter(incident=incident, status__in=choices.OPEN)
+        .select_related("party")
+        .prefetch_related("claim_units__holding")
     )
     for claim in claims:
         holdings = [u.holding for u in claim.claim_units.all()]
-        points = sum(r.points for r in rules if any(r.matches(h) for h in holdings))
+        region = claim.party.region
+        points = sum(r.points for r in rules if any(r.matches(h, region) for h in holdings))
         if points != claim.priority:
             Claim.objects.filter(pk=claim.pk).update(priority=points)
             moved += 1

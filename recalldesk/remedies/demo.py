@@ -9,6 +9,7 @@ import random
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db.models import Min
 
 from recalldesk.incidents.models import Incident, LedgerEntry
@@ -18,6 +19,11 @@ from recalldesk.remedies.models import CapacityWeek, Claim, Offer, PriorityRule,
 
 CLAIMS = 400
 CARRIERS = ("DHL", "UPS", "DPD", "La Poste", "Correos")
+# A one-line PDF standing in for the courier's collection receipt.
+RECEIPT = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]"
+    b"/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def build_remedies_demo(incident: Incident, seed: int = 7) -> int:
@@ -113,5 +119,8 @@ def build_remedies_demo(incident: Incident, seed: int = 7) -> int:
             data = {"reference": f"PAY-{claim.number}"}
             actions.do_record_step(agent, claim, choices.Step.REFUND_PAID, data)
         if rng.random() < 0.4:
-            actions.do_record_step(agent, claim, choices.Step.DESTROYED, {"note": "collected"})
+            receipt = ContentFile(RECEIPT, name=f"collection-{claim.number}.pdf")
+            actions.do_record_step(
+                agent, claim, choices.Step.DESTROYED, {"note": "collected"}, receipt
+            )
     return len(made)

@@ -122,7 +122,7 @@ class PriorityRule(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (+{self.points})"
 
-    def matches(self, holding: Holding) -> bool:
+    def matches(self, holding: Holding, party_region: str = "") -> bool:
         if self.made_before and not (
             holding.manufactured_on and holding.manufactured_on < self.made_before
         ):
@@ -131,7 +131,7 @@ class PriorityRule(models.Model):
             holding.acquired_on and holding.acquired_on < self.bought_before
         ):
             return False
-        if self.regions and holding.region not in self.regions:
+        if self.regions and (holding.region or party_region) not in self.regions:
             return False
         return not (self.lots and holding.lot not in self.lots)
 
@@ -183,9 +183,7 @@ class Claim(models.Model):
         ordering = ["-submitted_at", "-id"]
         indexes = [
             # Covers a queue position: counts and units by range scans on the index alone.
-            models.Index(
-                fields=["offer", "status", "priority", "id", "units"], name="claim_queue"
-            ),
+            models.Index(fields=["offer", "status", "priority", "id", "units"], name="claim_queue"),
             models.Index(fields=["offer", "fulfilled_at", "units"], name="claim_fulfilled"),
             models.Index(fields=["incident", "status"]),
             models.Index(fields=["email", "submitted_at"]),

@@ -172,7 +172,7 @@ def standings(claims: list[Claim], whole: bool = True) -> dict[int, Standing]:
     if not found:
         return {}
     offers = {c.offer_id: c.offer for c in claims}
-    capacity = {c.offer_id: Capacity.of(offers[c.offer_id]) for c in claims if c.pk in found}
+    capacity = {pk: Capacity.of(offers[pk]) for pk in {c.offer_id for c in claims if c.pk in found}}
     result = {}
     for claim in claims:
         place = found.get(claim.pk)

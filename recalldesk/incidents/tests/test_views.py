@@ -241,6 +241,8 @@ def test_the_ledger_exports_as_csv_with_the_filters(client, analyst, recall):
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0].startswith("party_external_id,role,name,email")
     assert sorted(line.split(",")[2] for line in lines[1:]) == ["Owner 3", "Owner 4"]
+    assert lines[0].endswith(",units_corrected,corrected_at")
+    assert all(line.endswith(",0,") for line in lines[1:])
 
 
 def test_an_agent_cannot_export_the_ledger(client, agent, recall):
