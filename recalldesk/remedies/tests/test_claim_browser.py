@@ -1,18 +1,22 @@
 """An owner claims a replacement from the notice link on a phone, uploads a photo of the
-label and follows the claim on its status page, in Chromium, with axe-core checking each
+label and follows the claim on its status page; an agent approves and ships it in the
+console and the ledger counts the unit corrected; in Chromium, with axe-core checking each
 page."""
 
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
-from recalldesk.incidents.tests.test_browser import PHONE, browser, shoot
+from recalldesk.incidents.models import LedgerEntry
+from recalldesk.incidents.tests.test_browser import PHONE, browser, log_in, shoot
 from recalldesk.public.tests.test_browser import axe_problems
-from recalldesk.remedies import actions, choices
+from recalldesk.remedies import choices
 from recalldesk.remedies.models import Claim
 from recalldesk.remedies.tests.conftest import build_recall, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+DESKTOP = {"width": 1280, "height": 900}
 __all__ = ["browser"]
 
 
@@ -74,11 +78,27 @@ def test_an_owner_claims_a_replacement_on_a_phone_and_follows_it(
     page.get_by_role("button", name="Show my claim").click()
     page.get_by_role("heading", name=f"Claim {claim.number}").wait_for()
 
-    # Staff approve and ship it: the status page shows the carrier and tracking number.
-    actions.do_decide(agent, [claim], choices.ClaimStatus.APPROVED)
-    actions.do_record_step(
-        agent, claim, choices.Step.SHIPPED, {"carrier": "UPS", "tracking": "1Z999AA10123456784"}
-    )
+    # An agent approves it from the queue and ships it from the claim page.
+    staff = browser.new_page(viewport=DESKTOP)
+    log_in(staff, live_server.url, agent.username)
+    staff.goto(f"{live_server.url}{reverse('remedies:claims', args=[recall.incident.uuid])}")
+    staff.get_by_label(f"Claim {claim.number}").check()
+    staff.get_by_role("button", name="Approve").click()
+    staff.get_by_text("1 claim approved.").wait_for()
+    staff.get_by_role("link", name=claim.number).click()
+    staff.get_by_label("Carrier").fill("UPS")
+    staff.get_by_label("Tracking number").fill("1Z999AA10123456784")
+    staff.get_by_role("button", name="Record step").click()
+    staff.get_by_text("Replacement shipped recorded.").wait_for()
+    assert Claim.objects.get(pk=claim.pk).status == choices.ClaimStatus.FULFILLED
+    # The ledger counts the owner's unit corrected.
+    staff.goto(f"{live_server.url}{reverse('incidents:ledger', args=[recall.incident.uuid])}")
+    row = staff.get_by_role("row").filter(has_text=claim.party.name)
+    assert row.locator("[data-label=Corrected]").inner_text().strip() == str(claim.units)
+    entry = LedgerEntry.objects.get(incident=recall.incident, party=claim.party)
+    assert entry.units_corrected == claim.units
+    staff.close()
+
     page.reload()
     page.get_by_text("Your replacement is on its way").wait_for()
     page.get_by_text("1Z999AA10123456784").wait_for()
