@@ -46,9 +46,10 @@ def send_notice(event_id: int) -> bool:
         text = render_to_string(
             _templates("remedies/mail/claim_event.txt", claim.language), context
         )
+        what = render_to_string("remedies/public/_event_title.txt", context).strip()
         subject = gettext("Your claim %(number)s: %(what)s") % {
             "number": claim.number,
-            "what": event.get_step_display() if event.step else event.get_kind_display(),
+            "what": what,
         }
     item = Outgoing(
         delivery_id=0,
