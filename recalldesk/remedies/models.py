@@ -143,7 +143,8 @@ class Claim(models.Model):
     number = models.CharField(max_length=12, unique=True)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="claims")
     party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="claims")
-    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="claims")
+    # An offer with claims cannot be deleted on its own, only with its incident.
+    offer = models.ForeignKey(Offer, on_delete=models.RESTRICT, related_name="claims")
     status = models.CharField(
         max_length=12, choices=choices.ClaimStatus.choices, default=choices.ClaimStatus.SUBMITTED
     )
@@ -226,7 +227,7 @@ class ClaimUnit(models.Model):
     """One affected holding a claim covers, and how many of its units."""
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="claim_units")
-    holding = models.ForeignKey(Holding, on_delete=models.PROTECT, related_name="claim_units")
+    holding = models.ForeignKey(Holding, on_delete=models.RESTRICT, related_name="claim_units")
     quantity = models.PositiveIntegerField()
 
     class Meta:

@@ -320,3 +320,15 @@ def test_every_public_change_is_sent_to_the_claimant(
     assert "Expected by" in body_text(mails[0])
     sent = ClaimEvent.objects.filter(claim=claim, notice_sent_at__isnull=False)
     assert sent.count() == 3 and set(sent.values_list("notice_channel", flat=True)) == {"email"}
+
+
+def test_an_offer_with_claims_goes_only_with_its_incident(recall, coordinator):
+    from django.db.models import RestrictedError
+
+    rosa = Party.objects.get(name="Rosa")
+    replacement = rb.offer(coordinator, recall)
+    rb.claim(recall, rosa, replacement)
+    with pytest.raises(RestrictedError):
+        replacement.delete()
+    recall.delete()
+    assert not Claim.objects.exists()
