@@ -19,12 +19,14 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from recalldesk.outreach.rendering import ack_token
 from recalldesk.public import actions, choices
 from recalldesk.public.models import LookupCount, PublicPage
 from recalldesk.public.pages import PageMeta, page_context, page_meta, published_pages
@@ -300,7 +302,16 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         return render(
             request,
             "public/registered.html",
-            {"page": page, "incident": incident, "affected": affected, "party": party},
+            {
+                "page": page,
+                "incident": incident,
+                "affected": affected,
+                "party": party,
+                # The new owner claims at once, through the same signed link a notice carries.
+                "claim_url": reverse("claims:choose", args=[ack_token(incident.uuid, party.uuid)])
+                if affected
+                else "",
+            },
         )
     return render(
         request, "public/register.html", {"page": page, "incident": incident, "form": form}

@@ -168,6 +168,7 @@ def test_an_owner_who_registered_on_the_crisis_site_claims_with_their_new_link(
     zoe = Party.objects.get(name="Zoe New")
     assert LedgerEntry.objects.filter(incident=incident, party=zoe).exists()
     link = f"/claim/{ack_token(incident.uuid, zoe.uuid)}/"
+    assert f'href="{link}"'.encode() in registered.content, "the thank-you page links to it"
     page = text_of(client.get(link))
     assert "Hello Zoe New" in page and "SN-5001" in page and "Free replacement heater" in page
     holding = zoe.holdings.get()
