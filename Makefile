@@ -9,7 +9,7 @@ WORKERS ?= 2
 # The demo catches its own email; set SMTP_CATCHER= (empty) when EMAIL_HOST is a real server.
 SMTP_CATCHER ?= 1
 
-.PHONY: demo demo-fresh venv serve test test-fast test-browser lint bench bench-match bench-outreach bench-surge clean browser
+.PHONY: demo demo-fresh venv serve test test-fast test-browser lint bench bench-match bench-outreach bench-surge bench-claims clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,7 +73,7 @@ lint: $(STAMP) var
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
-bench: bench-match bench-outreach bench-surge
+bench: bench-match bench-outreach bench-surge bench-claims
 
 ## bench-match: scope matching on generated holdings (HOLDINGS=10000000 by default);
 ## BENCH_DATABASE_URL=postgres://user:pass@host/postgres runs it on PostgreSQL
@@ -92,6 +92,11 @@ bench-outreach: $(STAMP)
 ## (needs the Debian packages wrk and nginx)
 bench-surge: $(STAMP)
 	$(PY) bench/surge.py $(if $(DURATION),--duration $(DURATION),)
+
+## bench-claims: a claim's queue position and date among CLAIMS open claims (200000 by default)
+bench-claims: $(STAMP)
+	$(PY) bench/claims.py $(if $(CLAIMS),--claims $(CLAIMS),) \
+		$(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 clean:
 	rm -rf $(VENV) var
