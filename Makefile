@@ -34,7 +34,8 @@ demo-fresh: $(STAMP) var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py demo --fresh && touch var/.demo-built
 
-## serve: run the task worker and the web server (Ctrl-C stops both)
+## serve: run the task worker and the web server (Ctrl-C stops both); the web server is
+## granian (WSGI), or gunicorn with SERVER=gunicorn; THREADS Python threads a worker (1)
 serve: $(STAMP) var
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@echo ""
@@ -45,7 +46,11 @@ serve: $(STAMP) var
 	trap 'kill 0' INT TERM EXIT; \
 	$(if $(SMTP_CATCHER),$(PY) -m aiosmtpd -n -l 127.0.0.1:1025 -c aiosmtpd.handlers.Mailbox var/outbox &,) \
 	$(PY) manage.py worker & \
-	$(VENV)/bin/gunicorn recalldesk.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	$(if $(filter gunicorn,$(SERVER)),\
+	$(VENV)/bin/gunicorn recalldesk.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		$(if $(filter-out 1,$(or $(THREADS),1)),--threads $(THREADS),) --access-logfile -,\
+	$(VENV)/bin/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+		--blocking-threads $(or $(THREADS),1) --no-ws --access-log recalldesk.wsgi:application)
 
 ## browser: make sure headless Chromium (and axe-core, for the accessibility checks) are there
 browser: var
@@ -89,9 +94,11 @@ bench-outreach: $(STAMP)
 		$(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 ## bench-surge: the public page and lookup under wrk, against nginx serving the static export
-## (needs the Debian packages wrk and nginx)
+## (needs the Debian packages wrk and nginx); the web server `make serve` runs, with its
+## SERVER, WORKERS and THREADS
 bench-surge: $(STAMP)
-	$(PY) bench/surge.py $(if $(DURATION),--duration $(DURATION),)
+	$(PY) bench/surge.py --server $(or $(SERVER),granian) --workers $(WORKERS) \
+		--threads-per-worker $(or $(THREADS),1) $(if $(DURATION),--duration $(DURATION),)
 
 ## bench-claims: a claim's queue position and date among CLAIMS open claims (200000 by default)
 bench-claims: $(STAMP)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -220,6 +221,37 @@ def parse_query(
 
     A field typed in wins over the same value read from the barcode.
     """
+    read = _read(code or "", gtin or "", lot or "", serial or "", account or "", postcode or "")
+    if isinstance(read, str):
+        raise ValueError(read)
+    return read
+
+
+# Reading a barcode through biip costs more than all the rest of an answer, and folding the
+# fields most of the rest; under a surge the same queries come again and again (the same
+# products, lots and codes on the page). The result depends on the text alone, so it is
+# kept: the Query (frozen), or the message saying why it cannot be read (not the exception,
+# which several threads would share). At most a few thousand, of at most MAX_INPUT + 1
+# characters a field as the views pass them.
+@functools.lru_cache(maxsize=4096)
+def _read(code: str, gtin: str, lot: str, serial: str, account: str, postcode: str) -> Query | str:
+    try:
+        return _parse_query(
+            code=code, gtin=gtin, lot=lot, serial=serial, account=account, postcode=postcode
+        )
+    except ValueError as exc:
+        return str(exc)
+
+
+def _parse_query(
+    *,
+    code: str = "",
+    gtin: str = "",
+    lot: str = "",
+    serial: str = "",
+    account: str = "",
+    postcode: str = "",
+) -> Query:
     fields = {
         "code": code or "",
         "gtin": gtin or "",
@@ -409,6 +441,22 @@ def index_for(incident: Any) -> PreparedIndex:
     racing after a scope change build it twice, which is cheaper than making every other
     incident's lookups wait behind a large build.
     """
+    cached = built_index(incident)
+    if cached is not None:
+        return cached
+    scope = incident.scope
+    prepared = PreparedIndex(build_index(incident))
+    prepared.built_from = (scope.version, scope.updated_at)
+    with _INDEXES_LOCK:
+        current = _INDEXES.get(incident.pk)
+        if current is None or current["version"] <= scope.version:
+            _INDEXES[incident.pk] = prepared
+    return prepared
+
+
+def built_index(incident: Any) -> PreparedIndex | None:
+    """What :func:`index_for` would return, if it is already built: never reads the database
+    (``incident.scope`` must be loaded)."""
     scope = incident.scope
     # The version is the key; the save time is checked too because a scope edit that keeps
     # the number of lots or accounts the same does not bump the version (see
@@ -416,15 +464,7 @@ def index_for(incident: Any) -> PreparedIndex:
     key = (scope.version, scope.updated_at)
     with _INDEXES_LOCK:
         cached = _INDEXES.get(incident.pk)
-    if cached is not None and cached.built_from == key:
-        return cached
-    prepared = PreparedIndex(build_index(incident))
-    prepared.built_from = key
-    with _INDEXES_LOCK:
-        current = _INDEXES.get(incident.pk)
-        if current is None or current["version"] <= scope.version:
-            _INDEXES[incident.pk] = prepared
-    return prepared
+    return cached if cached is not None and cached.built_from == key else None
 
 
 # -- Answering ----------------------------------------------------------------------------

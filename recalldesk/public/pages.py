@@ -62,6 +62,17 @@ def page_meta(slug: str) -> PageMeta | None:
     return meta
 
 
+def remembered_meta(slug: str) -> tuple[bool, PageMeta | None]:
+    """``(True, meta)`` when :func:`page_meta` would answer from memory (``meta`` is None for
+    a page that does not exist), ``(False, None)`` when it would read the database."""
+    now = time.monotonic()
+    with _memo_lock:
+        hit = _memo.get(slug)
+    if hit and now - hit[0] < settings.PUBLIC_VERSION_TTL:
+        return True, hit[1]
+    return False, None
+
+
 def forget(slug: str | None = None) -> None:
     """Drop what this worker remembers of one page (or of every page)."""
     with _memo_lock:

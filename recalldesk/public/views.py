@@ -5,6 +5,7 @@ shown back."""
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 import threading
@@ -15,21 +16,27 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from recalldesk.outreach.rendering import ack_token
-from recalldesk.public import actions, choices
+from recalldesk.public import actions, choices, limits
 from recalldesk.public.models import LookupCount, PublicPage
-from recalldesk.public.pages import PageMeta, page_context, page_meta, published_pages
+from recalldesk.public.pages import (
+    PageMeta,
+    page_context,
+    page_meta,
+    published_pages,
+    remembered_meta,
+)
 from recalldesk.registry.cleaning import Invalid, clean_email, clean_phone
 
 PAGE_CACHE_SECONDS = 60
@@ -41,13 +48,16 @@ def in_language(view: Any) -> Any:
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        language = request.POST.get("lang") or request.GET.get("lang") or ""
-        if language not in dict(settings.LANGUAGES):
-            language = settings.LANGUAGE_CODE
+        language = active_language(request.POST.get("lang") or request.GET.get("lang"))
         with translation.override(language):
             return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def active_language(asked: str | None) -> str:
+    """The language a view runs in when the page passes ``asked`` along."""
+    return asked if asked and asked in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -60,10 +70,12 @@ _pages: dict[str, tuple[PageMeta, float, PublicPage]] = {}
 
 
 def forget_rendered() -> None:
-    """Drop every page, body and answer shell this worker keeps (tests start clean)."""
+    """Drop every page, body and answer shell this worker keeps, and the lookup's per-address
+    counts (tests start clean, as they did when those counts were in the cache)."""
     _pages.clear()
     _bodies.clear()
     _shells.clear()
+    limits.forget()
 
 
 def _published(slug: str) -> PublicPage:
@@ -77,6 +89,30 @@ def _published(slug: str) -> PublicPage:
     page = PublicPage.objects.select_related("incident__scope").get(pk=meta.page_id)
     _pages[slug] = (meta, now, page)
     return page
+
+
+def _kept(slug: str, hit: tuple[PageMeta, float, Any] | None) -> Any:
+    """What ``hit`` keeps, if a view would use it now without reading the database: the
+    page's meta is remembered and current, it is published, ``hit`` is of that meta and
+    young enough. None otherwise."""
+    known, meta = remembered_meta(slug)
+    if not known or meta is None or not meta.published or hit is None:
+        return None
+    if hit[0] == meta and time.monotonic() - hit[1] < PAGE_CACHE_SECONDS:
+        return hit[2]
+    return None
+
+
+def kept_page(slug: str) -> PublicPage | None:
+    """The page ``_published`` would return, if it can do so from memory."""
+    page: PublicPage | None = _kept(slug, _pages.get(slug))
+    return page
+
+
+def kept_body(slug: str, language: str) -> bytes | None:
+    """The body ``incident_page`` would answer, if it can do so from memory."""
+    body: bytes | None = _kept(slug, _bodies.get((slug, language)))
+    return body
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -121,18 +157,23 @@ def incident_page(request: HttpRequest, slug: str, language: str = "") -> HttpRe
 
 # --- lookup ------------------------------------------------------------------------------
 
+FLUSH_SECONDS = 5
 _counts: Counter[tuple[int, str]] = Counter()
 _counts_lock = threading.Lock()
 _last_flush = [time.monotonic()]
 
 
-def count_lookup(incident_id: int, outcome: str) -> None:
+def count_lookup(incident_id: int, outcome: str, *, flush: bool = True) -> None:
     """Count in memory and write the sums every few seconds: a surge of lookups must not
-    become a surge of writes. Counts only; nothing of what was asked."""
+    become a surge of writes. Counts only; nothing of what was asked. ``flush=False`` never
+    writes (the caller is outside a request's database handling): the next count does.
+
+    Every FLUSH_SECONDS, whatever the rate: a write every 500 lookups, as before, was four
+    writes a second (each holding SQLite's write lock for every worker) at 2,000 a second.
+    """
     with _counts_lock:
         _counts[(incident_id, outcome)] += 1
-        due = time.monotonic() - _last_flush[0] > 5 or sum(_counts.values()) >= 500
-        if not due:
+        if not (flush and _flush_due()):
             return
         pending = dict(_counts)
         _counts.clear()
@@ -140,17 +181,33 @@ def count_lookup(incident_id: int, outcome: str) -> None:
     flush_counts(pending)
 
 
+def _flush_due() -> bool:
+    return time.monotonic() - _last_flush[0] > FLUSH_SECONDS
+
+
+def count_would_flush() -> bool:
+    """Whether counting one more lookup now would write the counts to the database."""
+    return _flush_due()
+
+
 def flush_counts(pending: dict[tuple[int, str], int] | None = None) -> None:
     if pending is None:
         with _counts_lock:
             pending = dict(_counts)
             _counts.clear()
+    if not pending:
+        return
     today = timezone.localdate()
-    for (incident_id, outcome), n in pending.items():
-        row, _ = LookupCount.objects.get_or_create(
-            incident_id=incident_id, day=today, outcome=outcome
-        )
-        LookupCount.objects.filter(pk=row.pk).update(count=F("count") + n)
+    # One transaction, and one UPDATE a count once the day's row exists: a flush holds the
+    # write lock (on SQLite, every worker's) for as short a time as it can.
+    with transaction.atomic():
+        for (incident_id, outcome), n in pending.items():
+            rows = LookupCount.objects.filter(incident_id=incident_id, day=today, outcome=outcome)
+            if not rows.update(count=F("count") + n):
+                LookupCount.objects.get_or_create(
+                    incident_id=incident_id, day=today, outcome=outcome
+                )
+                rows.update(count=F("count") + n)
 
 
 def lookup_index(request: HttpRequest, slug: str) -> HttpResponse:
@@ -203,34 +260,64 @@ def _lookup_shell(page: PublicPage, language: str, kind: str) -> list[str]:
     return parts
 
 
-@ratelimit(key="ip", rate=lambda g, r: settings.PUBLIC_LOOKUP_RATE, block=True)
+def kept_shell(page: PublicPage, active: str, language: str, kind: str) -> list[str] | None:
+    """The shell ``_lookup_shell`` would return with ``active`` the active language, if kept."""
+    hit = _shells.get((page.slug, active, language, kind))
+    return hit[1] if hit is not None and hit[0] is page else None
+
+
+# django-ratelimit's name for the view, so that counts in a shared cache are the same ones.
+LOOKUP_GROUP = "recalldesk.public.views.lookup"
+
+
+def lookup_language(page: PublicPage, asked: str | None) -> str:
+    """The language of the lookup page's links and form when ``lang`` is ``asked``."""
+    # Only languages we have: the language is part of the key of what is kept.
+    if asked and asked in dict(settings.LANGUAGES):
+        return asked
+    return page.incident.default_language
+
+
+def lookup_answer(page: PublicPage, asked: Any, index: Any) -> tuple[str, dict[str, str], str]:
+    """The lookup of what the query string ``asked`` (a QueryDict) holds, from ``index()``,
+    the page's prepared index (asked for only when the query could be read): the kind of
+    answer, the values that go into its shell, and the outcome to count ("" for none)."""
+    from recalldesk.public.lookup import answer, parse_query
+
+    given = {name: asked.get(name, "")[: MAX_FIELD + 1] for name in LOOKUP_FIELDS}
+    values = dict(given, reason="", error="")
+    if not any(given.values()):
+        return "", values, ""
+    try:
+        query = parse_query(**given)
+    except ValueError as exc:
+        values["error"] = str(exc)
+        return "error", values, choices.LookupOutcome.UNREADABLE
+    result = answer(index(), query)
+    values["reason"] = result.reason
+    return result.outcome, values, result.outcome
+
+
+def fill_shell(parts: list[str], values: dict[str, str]) -> str:
+    """The shell's markup with the values escaped into its slots, in one pass, so that a value
+    that happens to hold a slot's text is not filled in again."""
+    # html.escape is what Django's escape() does, without its check for lazy strings.
+    return "".join(
+        part if n % 2 == 0 else html.escape(values[part]) for n, part in enumerate(parts)
+    )
+
+
+@limits.per_address(LOOKUP_GROUP, lambda: settings.PUBLIC_LOOKUP_RATE)
 @in_language
 def lookup(request: HttpRequest, slug: str) -> HttpResponse:
-    from recalldesk.public.lookup import answer, index_for, parse_query
+    from recalldesk.public.lookup import index_for
 
     page = _published(slug)
-    given = {name: request.GET.get(name, "")[: MAX_FIELD + 1] for name in LOOKUP_FIELDS}
-    values = dict(given, reason="", error="")
-    kind = ""
-    if any(given.values()):
-        try:
-            query = parse_query(**given)
-        except ValueError as exc:
-            kind, values["error"] = "error", str(exc)
-            count_lookup(page.incident_id, choices.LookupOutcome.UNREADABLE)
-        else:
-            result = answer(index_for(page.incident), query)
-            kind, values["reason"] = result.outcome, result.reason
-            count_lookup(page.incident_id, result.outcome)
-    # Only languages we have: the language is part of the key of what is kept.
-    language = request.GET.get("lang") or page.incident.default_language
-    if language not in dict(settings.LANGUAGES):
-        language = page.incident.default_language
-    parts = _lookup_shell(page, language, kind)
-    # One pass, so a value that happens to hold a slot's text is not filled in again.
-    return HttpResponse(
-        "".join(part if n % 2 == 0 else escape(values[part]) for n, part in enumerate(parts))
-    )
+    kind, values, outcome = lookup_answer(page, request.GET, lambda: index_for(page.incident))
+    if outcome:
+        count_lookup(page.incident_id, outcome)
+    parts = _lookup_shell(page, lookup_language(page, request.GET.get("lang")), kind)
+    return HttpResponse(fill_shell(parts, values))
 
 
 # --- registration, subscription, questions --------------------------------------------
