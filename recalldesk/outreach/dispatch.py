@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from recalldesk.incidents.models import LedgerHolding
@@ -84,12 +84,12 @@ def wait_for_slot(provider: str, count: int) -> None:
         time.sleep(delay)
 
 
-def units_text(incident_id: int, party_ids: Iterable[int]) -> dict[int, str]:
-    """Each party's affected units, one line per holding."""
+def units_text(incident_id: int, party_ids: Iterable[int] | QuerySet[Any]) -> dict[int, str]:
+    """Each party's affected units, one line per holding. ``party_ids`` may be a query of
+    party ids (it goes into the SQL as a subquery: no per-id work in Python)."""
     lines: dict[int, list[str]] = defaultdict(list)
-    rows = LedgerHolding.objects.filter(
-        incident_id=incident_id, party_id__in=list(party_ids)
-    ).values_list(
+    parties = party_ids if isinstance(party_ids, QuerySet) else list(party_ids)
+    rows = LedgerHolding.objects.filter(incident_id=incident_id, party_id__in=parties).values_list(
         "party_id",
         "quantity",
         "holding__product__name",
@@ -143,8 +143,13 @@ class BatchSender:
         self.batch = batch
         self.token = token
         self.token_db = _db_time(token)
+        # Bound once: through the ``connection`` proxy it costs more per message than the
+        # conversion itself.
+        self.db_time = connection.ops.adapt_datetimefield_value
         self.incident = wave.incident
         self.transports: dict[str, Transport] = {}
+        # The row whose message went out last, its server's answer not read yet.
+        self.unsettled: tuple[dict[str, Any], Any, str] | None = None
         self.fallbacks: list[tuple[dict[str, Any], str]] = []
         self.retry_at: datetime | None = None
         self.counts: dict[str, int] = defaultdict(int)
@@ -172,22 +177,43 @@ class BatchSender:
         self.token_db = _db_time(renewed)
 
     def send_rows(self, rows: list[dict[str, Any]]) -> None:
-        units = units_text(self.incident.pk, {row["party_id"] for row in rows})
+        # The parties of the rows this claim holds (a superset of ``rows``, which may leave
+        # out deferred ones), as a subquery rather than hundreds of ids.
+        claimed = Delivery.objects.filter(wave=self.wave, batch=self.batch, claimed_at=self.token)
+        units = units_text(self.incident.pk, claimed.values("party_id"))
         # Renew well inside the lease, so a worker that is merely slow keeps its rows.
         beat = max(0.2, settings.OUTREACH_CLAIM_LEASE_SECONDS / 4)
         last_beat = time.monotonic()
         with connection.cursor() as cursor:
             for index, row in enumerate(rows):
+                item = self.outgoing(row, units.get(row["party_id"], ""))
+                # The message before is on its way: its answer is read once this one is
+                # ready, so the worker prepares a message while the server takes one (and
+                # before a renew, as a refusal puts the row back under the current token).
+                self.settle()
                 if index % 20 == 0:
                     wait_for_slot(row["channel"], min(20, len(rows) - index))
                 if time.monotonic() - last_beat > beat:
                     self.renew()
                     last_beat = time.monotonic()
-                self.send_one(cursor, row, units.get(row["party_id"], ""))
+                self.send_one(cursor, row, item, self.next_address(rows, index))
+            self.settle()
 
-    def send_one(self, cursor: Any, row: dict[str, Any], units: str) -> None:
-        kind = row["channel"]
-        compiled = compiled_for(self.wave.version_id, row["language"], kind)
+    @staticmethod
+    def next_address(rows: list[dict[str, Any]], index: int) -> str | None:
+        """The address of the row sent right after ``rows[index]`` through the same transport
+        (no wait for a rate slot in between), which an SMTP transport can announce to the
+        server along with this row's message; None when there is none."""
+        following = index + 1
+        if following >= len(rows) or rows[following]["channel"] != rows[index]["channel"]:
+            return None
+        if following % 20 == 0 and settings.OUTREACH_RATE_LIMITS.get(rows[index]["channel"]):
+            return None
+        return str(rows[following]["address"])
+
+    def outgoing(self, row: dict[str, Any], units: str) -> Outgoing:
+        """The row's notice, rendered and personalised."""
+        compiled = compiled_for(self.wave.version_id, row["language"], row["channel"])
         link = ack_link(self.incident.uuid, row["party__uuid"])
         parts = compiled.fill(
             {
@@ -198,7 +224,7 @@ class BatchSender:
                 "reference": self.reference,
             }
         )
-        item = Outgoing(
+        return Outgoing(
             delivery_id=row["id"],
             address=row["address"],
             language=row["language"],
@@ -210,13 +236,20 @@ class BatchSender:
             reference=self.reference,
             headers=self.headers,
         )
+
+    def send_one(
+        self, cursor: Any, row: dict[str, Any], item: Outgoing, next_address: str | None = None
+    ) -> None:
+        """Send ``item``, the notice of ``row``. With a transport that can (SMTP), the
+        server's answer to it is left for ``settle``."""
         started = time.perf_counter()
         recorded = False
         token = self.token_db
 
         def mark_sent(provider_id: str) -> None:
-            # Commits at once (autocommit): the SMTP transport calls this just before the
-            # final dot, so a worker killed after it never sends the message again.
+            # Commits at once (autocommit): the SMTP transport calls this after the server's
+            # 354 and before the content and final dot, so a worker killed after it never
+            # sends the message again.
             nonlocal recorded
             elapsed = int((time.perf_counter() - started) * 1000)
             cursor.execute(
@@ -224,7 +257,7 @@ class BatchSender:
                 "duration_ms = %s WHERE id = %s AND status = %s AND claimed_at = %s",
                 [
                     SENT,
-                    _db_time(timezone.now()),
+                    self.db_time(timezone.now()),
                     provider_id,
                     elapsed,
                     row["id"],
@@ -236,22 +269,41 @@ class BatchSender:
                 raise ClaimLost(f"delivery {row['id']} was claimed by another worker")
             recorded = True
 
-        transport = self.transport(kind)
+        transport = self.transport(row["channel"])
         try:
+            starting = getattr(transport, "start_send", None)
             committing = getattr(transport, "send_committing", None)
-            if committing is not None:
+            if starting is not None:
+                provider_id = starting(item, mark_sent, next_address)
+            elif committing is not None:
                 provider_id = committing(item, mark_sent)
             else:
                 provider_id = transport.send(item)
             if not recorded:
                 mark_sent(provider_id)
-            self.counts["sent"] += 1
+            if starting is not None:
+                self.unsettled = (row, transport, provider_id)
+            else:
+                self.counts["sent"] += 1
         except TransportError as exc:
             self.failed(row, exc)
         except ClaimLost as exc:
             # Another worker holds the row now and sends it; the transport dropped ours.
             log.warning("%s", exc)
             self.counts["lost"] += 1
+
+    def settle(self) -> None:
+        """Read the server's answer to the message sent last, if still unread, and count it
+        sent or record its failure."""
+        if self.unsettled is None:
+            return
+        row, transport, provider_id = self.unsettled
+        self.unsettled = None
+        try:
+            transport.finish_send(provider_id)
+            self.counts["sent"] += 1
+        except TransportError as exc:
+            self.failed(row, exc)
 
     def ours(self, row: dict[str, Any]) -> Any:
         """The row, while it is still claimed under this sender's token (or was just recorded

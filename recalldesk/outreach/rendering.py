@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import html as html_lib
 import re
 import time
 from dataclasses import dataclass
@@ -19,8 +22,8 @@ from django.conf import settings
 from django.core import signing
 from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.template.loader import select_template
-from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.html import escape
+from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_bytes
 
 from recalldesk.outreach.channels import CHANNELS
 from recalldesk.outreach.models import FACT_FIELDS, MessageVersion
@@ -44,19 +47,26 @@ class Compiled:
     def fill(self, values: dict[str, str]) -> dict[str, str]:
         out = {}
         for part, pieces in self.parts.items():
-            html = part == "html"
-            chunks = []
-            for piece in pieces:
-                if isinstance(piece, tuple):
-                    value = values.get(piece[0], "")
-                    if html:
-                        value = escape(value).replace("\n", "<br>")
-                    chunks.append(value)
-                else:
-                    chunks.append(piece)
-            text = "".join(chunks)
-            out[part] = text if html else text.strip()
+            if part == "html":
+                out[part] = "".join(
+                    [
+                        _html_value(values.get(piece[0], "")) if isinstance(piece, tuple) else piece
+                        for piece in pieces
+                    ]
+                )
+            else:
+                out[part] = "".join(
+                    [
+                        values.get(piece[0], "") if isinstance(piece, tuple) else piece
+                        for piece in pieces
+                    ]
+                ).strip()
         return out
+
+
+def _html_value(value: str) -> str:
+    """A party's value in HTML: escaped as ``django.utils.html.escape`` does, lines kept."""
+    return html_lib.escape(str(value)).replace("\n", "<br>")
 
 
 def _split(text: str) -> tuple[str | tuple[str], ...]:
@@ -144,8 +154,22 @@ def ack_token(incident_uuid: Any, party_uuid: Any, *, issued: int | None = None)
     """
     minutes = int(time.time() // 60) if issued is None else issued
     body = incident_uuid.bytes[:4] + party_uuid.bytes + minutes.to_bytes(4, "big")
-    mac = salted_hmac(ACK_SALT, body, algorithm="sha256").digest()[:8]
-    return base64.urlsafe_b64encode(body + mac).decode().rstrip("=")
+    return base64.urlsafe_b64encode(body + _ack_mac(body)).decode().rstrip("=")
+
+
+@lru_cache(maxsize=4)
+def _ack_hmac(secret: str | bytes) -> Any:
+    """``salted_hmac(ACK_SALT, ..., algorithm="sha256")`` before any message: the key is
+    derived once per secret rather than once per token, and each token copies it."""
+    key = hashlib.sha256(force_bytes(ACK_SALT) + force_bytes(secret)).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _ack_mac(body: bytes) -> bytes:
+    """The first 8 bytes of ``salted_hmac(ACK_SALT, body, algorithm="sha256")``."""
+    mac = _ack_hmac(settings.SECRET_KEY).copy()
+    mac.update(body)
+    return bytes(mac.digest()[:8])
 
 
 def ack_link(incident_uuid: Any, party_uuid: Any) -> str:
@@ -163,7 +187,7 @@ def read_ack_token(token: str) -> tuple[str, str]:
     if len(raw) != 32:
         raise signing.BadSignature("malformed")
     body, mac = raw[:24], raw[24:]
-    if not constant_time_compare(mac, salted_hmac(ACK_SALT, body, algorithm="sha256").digest()[:8]):
+    if not constant_time_compare(mac, _ack_mac(body)):
         raise signing.BadSignature("signature does not match")
     issued = int.from_bytes(body[20:24], "big")
     if time.time() // 60 - issued > settings.ACK_LINK_MAX_AGE_DAYS * 1440:
