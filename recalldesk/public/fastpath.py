@@ -55,7 +55,7 @@ from django.middleware.csrf import (  # type: ignore[attr-defined]
 )
 from django.urls import Resolver404, resolve
 
-from recalldesk.public import limits, views
+from recalldesk.public import heap, limits, views
 from recalldesk.public.lookup import built_index
 
 KNOWN_MIDDLEWARE = frozenset(
@@ -295,4 +295,8 @@ class SurgePath:
                 self.seen[key] = (status, list(headers))
             return start_response(status, headers, exc_info)
 
-        return self.app(environ, seeing)
+        response = self.app(environ, seeing)
+        # What Django just kept (a page, an index, a shell) is out of the collector's way
+        # before the next request (see heap.py).
+        heap.settle()
+        return response

@@ -44,6 +44,7 @@ from biip.gs1_messages import GS1Message
 from django.conf import settings
 
 from recalldesk.incidents.choices import DateBasis, IncidentKind
+from recalldesk.public import heap
 from recalldesk.registry.serials import split_serial
 
 FORMAT = 1
@@ -451,6 +452,7 @@ def index_for(incident: Any) -> PreparedIndex:
         current = _INDEXES.get(incident.pk)
         if current is None or current["version"] <= scope.version:
             _INDEXES[incident.pk] = prepared
+    heap.kept()
     return prepared
 
 

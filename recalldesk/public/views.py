@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from recalldesk.outreach.rendering import ack_token
-from recalldesk.public import actions, choices, limits
+from recalldesk.public import actions, choices, heap, limits
 from recalldesk.public.models import LookupCount, PublicPage
 from recalldesk.public.pages import (
     PageMeta,
@@ -88,6 +88,7 @@ def _published(slug: str) -> PublicPage:
         return hit[2]
     page = PublicPage.objects.select_related("incident__scope").get(pk=meta.page_id)
     _pages[slug] = (meta, now, page)
+    heap.kept()
     return page
 
 
@@ -150,6 +151,7 @@ def incident_page(request: HttpRequest, slug: str, language: str = "") -> HttpRe
         with translation.override(context["language"]):
             body = render_to_string("public/page.html", context, request=None).encode()
         _bodies[(slug, language)] = (meta, now, body)
+        heap.kept()
     response = HttpResponse(body)
     response["Cache-Control"] = f"public, max-age={PAGE_CACHE_SECONDS // 2}"
     return response
@@ -257,6 +259,7 @@ def _lookup_shell(page: PublicPage, language: str, kind: str) -> list[str]:
     }
     parts = _SLOT.split(render_to_string("public/lookup.html", context))
     _shells[key] = (page, parts)
+    heap.kept()
     return parts
 
 

@@ -3,6 +3,7 @@ as Django's, the same limits and counts, and Django's answer whenever anything d
 
 from __future__ import annotations
 
+import gc
 import io
 import sys
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from django.db import close_old_connections
 from django.http import QueryDict
 
 from recalldesk.incidents.tests.test_browser import browser
-from recalldesk.public import actions, fastpath, limits, views
+from recalldesk.public import actions, fastpath, heap, limits, views
 from recalldesk.public.models import LookupCount
 from recalldesk.public.pages import forget
 from recalldesk.public.tests.builders import published_recall
@@ -381,3 +382,33 @@ def test_the_public_reads_the_page_and_looks_up_through_the_fast_path(
     # more, one due to write the counts); the rest came from memory.
     assert reached.count(f"/status/{slug}/") == 1
     assert reached.count(f"/status/{slug}/lookup/") in (2, 3)
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    heap.settle()  # what earlier tests kept
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_what_django_keeps_for_a_page_is_frozen_out_of_the_collectors_way(surge, unfrozen, slug):
+    views.forget_rendered()
+    forget(slug)
+    call(surge, f"/status/{slug}/")  # Django renders and keeps the page
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    assert views.kept_body(slug, "") is not None
+    # Answered from memory: nothing new is kept, nothing more is frozen.
+    call(surge, f"/status/{slug}/")
+    assert heap.settle() is False
+    assert gc.get_freeze_count() == frozen
+
+
+def test_settling_freezes_only_after_something_new_was_kept(unfrozen):
+    assert heap.settle() is False
+    assert gc.get_freeze_count() == 0
+    heap.kept()
+    assert heap.settle() is True
+    assert gc.get_freeze_count() > 0
+    assert heap.settle() is False
