@@ -19,12 +19,11 @@ No holding passes through Python: the selection is stored once in a temporary ta
 ledger is written from it with ``INSERT ... SELECT`` (a first match) or with a diff and an
 ``INSERT ... ON CONFLICT DO UPDATE`` over the affected parties (a rematch).
 
-Writing the ledger costs more than selecting it: every row written updates four indexes. On
-PostgreSQL, a large first match into ledger tables that hold no more rows than it writes, and
-that no other transaction is using, drops their indexes and builds them again after the
-inserts (the same indexes under the same names): a sort each instead of a B-tree descent per
-row.
-"""
+Writing the ledger costs more than selecting it: every row written updates its table and two
+indexes. On PostgreSQL, a large first match into ledger tables that hold no more rows than it
+writes, and that no other transaction is using, drops their indexes and builds them again
+after the inserts (the same indexes under the same names): a sort each instead of a B-tree
+descent per row."""
 
 from __future__ import annotations
 
@@ -340,13 +339,14 @@ def _insert_ledger(cursor: Any, run: MatchRun, holdings: int, now: Any) -> None:
         f" SELECT %s, id, party_id, quantity FROM {MATCHED}{order}",
         [incident_id],
     )
+    source, source_params = _holdings_by_party(incident_id)
     cursor.execute(
         f"INSERT INTO {LEDGER_ENTRY} (incident_id, party_id, status, units,"
         " holdings_count, added_run_id, last_run_id, removed_run_id,"
         " first_affected_at, updated_at)"
         " SELECT %s, party_id, %s, SUM(quantity), COUNT(*), %s, %s, NULL, %s, %s"
-        f" FROM {_matched_by_party()} GROUP BY party_id ORDER BY party_id",
-        [incident_id, LedgerStatus.AFFECTED, run.pk, run.pk, now, now],
+        f" {source} GROUP BY party_id ORDER BY party_id",
+        [incident_id, LedgerStatus.AFFECTED, run.pk, run.pk, now, now, *source_params],
     )
     parties = max(cursor.rowcount, 0)
     cursor.execute(f"SELECT COALESCE(SUM(quantity), 0) FROM {MATCHED}")
@@ -359,16 +359,21 @@ def _insert_ledger(cursor: Any, run: MatchRun, holdings: int, now: Any) -> None:
     run.no_longer_affected = run.still_affected = 0
 
 
-def _matched_by_party() -> str:
-    """The stored selection, to be grouped by party in party order.
+def _holdings_by_party(incident_id: int) -> tuple[str, list[Any]]:
+    """The match's holdings as a ``FROM ... WHERE``, to be grouped by party in party order.
 
-    PostgreSQL groups rows it has sorted by party for less than it hashes them (and then
-    sorts the groups): given sorted rows, it groups them as they come. SQLite sorts once for
-    a GROUP BY anyway, and would sort twice with a sorted subquery.
+    Run after the ledger holdings are written, so both sources hold the same rows:
+
+    - SQLite reads them from the ledger holdings' (incident, party, quantity) index, already
+      in party order, so its GROUP BY needs no sort (a sort was a third of writing the
+      entries);
+    - PostgreSQL reads the stored selection, sorted in a subquery: it groups sorted rows as
+      they come, for less than it hashes them (and then sorts the groups), and the ledger
+      holdings' indexes may not be built yet.
     """
     if connection.vendor == "postgresql":
-        return f"(SELECT party_id, quantity FROM {MATCHED} ORDER BY party_id) m"
-    return MATCHED
+        return f"FROM (SELECT party_id, quantity FROM {MATCHED} ORDER BY party_id) m WHERE true", []
+    return f"FROM {LEDGER_HOLDING} WHERE incident_id = %s", [incident_id]
 
 
 def _drop_indexes(cursor: Any, rows: int) -> dict[str, list[str]]:
@@ -510,19 +515,30 @@ def _update_ledger_entries(cursor: Any, run: MatchRun, now: Any) -> None:
     incident_id = run.incident_id
     # An entry that was removed and comes back is newly affected again, so its
     # added_run moves to this run; an entry that stays keeps its added_run.
+    source, source_params = _holdings_by_party(incident_id)
     cursor.execute(
         f"INSERT INTO {LEDGER_ENTRY} (incident_id, party_id, status, units, holdings_count,"
         " added_run_id, last_run_id, removed_run_id, first_affected_at, updated_at)"
         " SELECT %s, party_id, %s, SUM(quantity), COUNT(*), %s, %s, NULL, %s, %s"
-        # SQLite needs a WHERE before ON CONFLICT to tell it from a join's ON.
-        f" FROM {_matched_by_party()} WHERE 1 = 1 GROUP BY party_id ORDER BY party_id"
+        # The source ends in a WHERE, which SQLite needs before ON CONFLICT to tell it
+        # from a join's ON.
+        f" {source} GROUP BY party_id ORDER BY party_id"
         " ON CONFLICT (incident_id, party_id) DO UPDATE SET"
         " units = excluded.units, holdings_count = excluded.holdings_count,"
         f" added_run_id = CASE WHEN {LEDGER_ENTRY}.status = %s"
         f" THEN excluded.added_run_id ELSE {LEDGER_ENTRY}.added_run_id END,"
         " status = excluded.status, last_run_id = excluded.last_run_id,"
         " removed_run_id = NULL, updated_at = excluded.updated_at",
-        [incident_id, LedgerStatus.AFFECTED, run.pk, run.pk, now, now, LedgerStatus.REMOVED],
+        [
+            incident_id,
+            LedgerStatus.AFFECTED,
+            run.pk,
+            run.pk,
+            now,
+            now,
+            *source_params,
+            LedgerStatus.REMOVED,
+        ],
     )
     cursor.execute(
         f"UPDATE {LEDGER_ENTRY} SET status = %s, removed_run_id = %s, updated_at = %s"

@@ -212,7 +212,9 @@ class LedgerEntry(models.Model):
     # transaction, so the database does not re-check each key: PostgreSQL's deferred check
     # per row cost more than the match itself. Deleting a party or an incident still
     # cascades through the ORM; bulk deletes in SQL must delete ledger rows first.
-    # The unique (incident, party) constraint already indexes the incident first.
+    # The unique (incident, party) constraint indexes both keys, incident first: every read
+    # of the ledger is of one incident, so neither key has an index of its own (each index
+    # is written once per row of a match). Deleting a party (rare) scans the ledger.
     incident = models.ForeignKey(
         Incident,
         on_delete=models.CASCADE,
@@ -221,7 +223,11 @@ class LedgerEntry(models.Model):
         db_constraint=False,
     )
     party = models.ForeignKey(
-        Party, on_delete=models.CASCADE, related_name="ledger_entries", db_constraint=False
+        Party,
+        on_delete=models.CASCADE,
+        related_name="ledger_entries",
+        db_constraint=False,
+        db_index=False,
     )
     status = models.CharField(
         max_length=8,
@@ -269,8 +275,11 @@ class LedgerHolding(models.Model):
         db_constraint=False,
         db_index=False,
     )
+    # Read by incident: the unique (incident, holding) constraint serves a rematch, and the
+    # (incident, party, quantity) index a party's holdings and the match's sums per party,
+    # read in party order from the index alone. Deleting a holding (rare) scans the table.
     holding = models.ForeignKey(
-        Holding, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Holding, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     party = models.ForeignKey(
         Party, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
@@ -283,7 +292,7 @@ class LedgerHolding(models.Model):
                 fields=["incident", "holding"], name="ledger_holding_incident_holding"
             )
         ]
-        indexes = [models.Index(fields=["party", "incident"])]
+        indexes = [models.Index(fields=["incident", "party", "quantity"])]
 
     def __str__(self) -> str:
         return f"holding {self.holding_id} in incident {self.incident_id}"

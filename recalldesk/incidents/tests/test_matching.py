@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from recalldesk.incidents import actions
 from recalldesk.incidents.matching import count_selection, holdings_in_scope, selection_for
@@ -334,3 +336,49 @@ def test_swapping_one_lot_for_another_is_a_new_scope_version(coordinator, heater
     assert Scope.objects.get(incident=target).version == first + 1
     save_and_match(coordinator, target, products=[heater], lots=["L3", "L1"])
     assert Scope.objects.get(incident=target).version == first + 1
+
+
+def test_each_entry_sums_only_its_own_incidents_holdings(coordinator, heater, kettle):
+    alice, bob = party("Alice"), party("Bob")
+    holding(alice, heater, lot="L1", quantity=2)
+    holding(alice, heater, lot="L1", quantity=3)
+    holding(alice, kettle, lot="K1", quantity=7)
+    holding(bob, heater, lot="L1", quantity=1)
+    heaters, kettles = incident(coordinator), incident(coordinator, title="Kettles")
+
+    save_and_match(coordinator, kettles, products=[kettle], lots=["K1"])
+    save_and_match(coordinator, heaters, products=[heater], lots=["L1"])
+    holding(alice, heater, lot="L1", quantity=4)
+    rematch = save_and_match(coordinator, heaters, products=[heater], lots=["L1", "L2"])
+
+    figures = {
+        (e.incident_id, e.party.name): (e.units, e.holdings_count)
+        for e in LedgerEntry.objects.select_related("party")
+    }
+    assert figures == {
+        (kettles.pk, "Alice"): (7, 1),
+        (heaters.pk, "Alice"): (9, 3),
+        (heaters.pk, "Bob"): (1, 1),
+    }
+    assert (rematch.units_affected, rematch.still_affected) == (10, 2)
+
+
+def test_sqlite_sums_the_entries_from_the_ledger_index_without_sorting(coordinator, heater):
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan asserted is SQLite's")
+    alice, bob = party("Alice"), party("Bob")
+    holding(alice, heater, lot="L1")
+    holding(bob, heater, lot="L1")
+    target = incident(coordinator)
+
+    with CaptureQueriesContext(connection) as queries:
+        save_and_match(coordinator, target, lots=["L1"])
+
+    (insert,) = [
+        q["sql"] for q in queries if q["sql"].startswith("INSERT INTO incidents_ledgerentry")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {insert}")
+        plan = " / ".join(row[-1] for row in cursor.fetchall())
+    assert "USING COVERING INDEX incidents_l_inciden_2a38b1_idx" in plan
+    assert "TEMP B-TREE" not in plan
