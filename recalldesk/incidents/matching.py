@@ -367,9 +367,10 @@ def _holdings_by_party(incident_id: int) -> tuple[str, list[Any]]:
     - SQLite reads them from the ledger holdings' (incident, party, quantity) index, already
       in party order, so its GROUP BY needs no sort (a sort was a third of writing the
       entries);
-    - PostgreSQL reads the stored selection, sorted in a subquery: it groups sorted rows as
-      they come, for less than it hashes them (and then sorts the groups), and the ledger
-      holdings' indexes may not be built yet.
+    - PostgreSQL reads the stored selection (stored in party order, so the sort in the
+      subquery only checks it): it groups sorted rows as they come, for less than it hashes
+      them (and then sorts the groups), and the ledger holdings' indexes may not be built
+      yet.
     """
     if connection.vendor == "postgresql":
         return f"FROM (SELECT party_id, quantity FROM {MATCHED} ORDER BY party_id) m WHERE true", []
@@ -454,11 +455,17 @@ def _store_selection(cursor: Any, selection: Selection, *, indexed: bool) -> int
         # returns, and with them the cost of passing them from the workers; a lower cost
         # per row passed lets it pick the parallel scan it already picks for a count.
         cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
+        # Stored in party order (the workers sort their shares): the entries are grouped by
+        # party and the ledger holdings' (incident, party, quantity) index is built from
+        # rows in that order, and PostgreSQL's sort returns rows already in order after one
+        # pass over them.
         sql, params = selection.sql, selection.params
         if selection.is_empty:
             sql, params = "SELECT NULL::bigint, NULL::bigint, NULL::integer WHERE false", ()
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {MATCHED} (id, party_id, quantity) AS {sql}", params
+            f"CREATE TEMPORARY TABLE {MATCHED} (id, party_id, quantity) AS"
+            f" SELECT * FROM ({sql}) s ORDER BY party_id",
+            params,
         )
         rows = max(cursor.rowcount, 0)
         if indexed:
