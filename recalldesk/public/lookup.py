@@ -236,46 +236,32 @@ def parse_query(
 # characters a field as the views pass them.
 @functools.lru_cache(maxsize=4096)
 def _read(code: str, gtin: str, lot: str, serial: str, account: str, postcode: str) -> Query | str:
-    try:
-        return _parse_query(
-            code=code, gtin=gtin, lot=lot, serial=serial, account=account, postcode=postcode
-        )
-    except ValueError as exc:
-        return str(exc)
-
-
-def _parse_query(
-    *,
-    code: str = "",
-    gtin: str = "",
-    lot: str = "",
-    serial: str = "",
-    account: str = "",
-    postcode: str = "",
-) -> Query:
     fields = {
-        "code": code or "",
-        "gtin": gtin or "",
-        "lot": lot or "",
-        "serial": serial or "",
-        "account": account or "",
-        "postcode": postcode or "",
+        "code": code,
+        "gtin": gtin,
+        "lot": lot,
+        "serial": serial,
+        "account": account,
+        "postcode": postcode,
     }
     for name, value in fields.items():
         if len(value) > MAX_INPUT:
-            raise ValueError(
+            return (
                 f"{_LABELS[name].capitalize()} is too long: it has at most {MAX_INPUT} characters."
             )
-    found = parse_code(fields["code"]) if fold(fields["code"]) else {}
-    values = {
-        "gtin": clean_gtin(fields["gtin"]) if fold(fields["gtin"]) else found.get("gtin", ""),
-        "lot": _checked(fields["lot"], "lot") or found.get("lot", ""),
-        "serial": _checked(fields["serial"], "serial") or found.get("serial", ""),
-        "account": _ACCOUNT_NOISE.sub("", _checked(fields["account"], "account")),
-        "postcode": _checked(fields["postcode"], "postcode"),
-    }
+    try:
+        found = parse_code(code) if fold(code) else {}
+        values = {
+            "gtin": clean_gtin(gtin) if fold(gtin) else found.get("gtin", ""),
+            "lot": _checked(lot, "lot") or found.get("lot", ""),
+            "serial": _checked(serial, "serial") or found.get("serial", ""),
+            "account": _ACCOUNT_NOISE.sub("", _checked(account, "account")),
+            "postcode": _checked(postcode, "postcode"),
+        }
+    except ValueError as exc:
+        return str(exc)
     if not any(values.values()):
-        raise ValueError(
+        return (
             "Enter the barcode, the lot code or serial number, or your account number or postcode."
         )
     return Query(**values)

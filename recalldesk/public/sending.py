@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from recalldesk.outreach.alerts import alert_team
-from recalldesk.outreach.channels import CHANNELS, Outgoing, TransportError
+from recalldesk.outreach.channels import Outgoing, TransportError, localized, send_one
 from recalldesk.public import choices
 from recalldesk.public.models import Subscriber, Update
 
@@ -28,28 +28,12 @@ def _public(path: str) -> str:
 def _send(
     channel: str, item: Outgoing, open_transports: dict[str, Any] | None = None
 ) -> str | None:
-    """Send one item; with ``open_transports`` the connection stays open for the next one
-    (the caller closes them), so a loop over subscribers does not reconnect each time."""
-    transport = open_transports.get(channel) if open_transports is not None else None
-    if transport is None:
-        factory = CHANNELS[channel].transport
-        assert factory is not None
-        transport = factory()
-        if open_transports is not None:
-            open_transports[channel] = transport
+    """Send one item (see ``send_one``); ``None`` when it could not be sent."""
     try:
-        return transport.send(item)
+        return send_one(channel, item, open_transports)
     except TransportError as exc:
         log.warning("Could not send %s to a subscriber: %s", channel, exc.message)
         return None
-    finally:
-        if open_transports is None:
-            transport.close()
-
-
-def _templates(name: str, language: str) -> list[str]:
-    stem, _, ext = name.rpartition(".")
-    return [f"{stem}.{language}.{ext}", name]
 
 
 def send_confirmation(subscriber_id: int) -> bool:
@@ -64,7 +48,7 @@ def send_confirmation(subscriber_id: int) -> bool:
         "channel": subscriber.channel,
     }
     with translation.override(subscriber.language):
-        text = select_template(_templates("public/mail/confirm.txt", subscriber.language)).render(
+        text = select_template(localized("public/mail/confirm.txt", subscriber.language)).render(
             context
         )
         subject = gettext("Confirm updates about %(title)s") % {"title": subscriber.incident.title}
@@ -111,7 +95,7 @@ def send_update(update_id: int) -> dict[str, int]:
             }
             with translation.override(text_row.language):
                 body = render_to_string(
-                    _templates("public/mail/update.txt", text_row.language), context
+                    localized("public/mail/update.txt", text_row.language), context
                 )
                 subject = gettext("Update: %(title)s") % {"title": incident.title}
             item = Outgoing(

@@ -10,16 +10,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from recalldesk.outreach.channels import CHANNELS, Outgoing, TransportError
+from recalldesk.outreach.channels import Outgoing, TransportError, localized, send_one
 from recalldesk.remedies.models import ClaimEvent
 from recalldesk.remedies.queue import standing
 
 log = logging.getLogger(__name__)
-
-
-def _templates(name: str, language: str) -> list[str]:
-    stem, _, ext = name.rpartition(".")
-    return [f"{stem}.{language}.{ext}", name]
 
 
 def send_notice(event_id: int) -> bool:
@@ -43,9 +38,7 @@ def send_notice(event_id: int) -> bool:
         "sms": channel == "sms",
     }
     with translation.override(claim.language):
-        text = render_to_string(
-            _templates("remedies/mail/claim_event.txt", claim.language), context
-        )
+        text = render_to_string(localized("remedies/mail/claim_event.txt", claim.language), context)
         what = render_to_string("remedies/public/_event_title.txt", context).strip()
         subject = gettext("Your claim %(number)s: %(what)s") % {
             "number": claim.number,
@@ -62,19 +55,14 @@ def send_notice(event_id: int) -> bool:
         party_name=claim.ship_name,
         reference=claim.number,
     )
-    factory = CHANNELS[channel].transport
-    assert factory is not None
-    transport = factory()
     try:
-        transport.send(item)
+        send_one(channel, item)
     except TransportError as exc:
         log.warning("Could not tell claimant of claim %s: %s", claim.number, exc.message)
         ClaimEvent.objects.filter(pk=event.pk).update(
             notice_channel=channel, notice_error=exc.message[:300]
         )
         return False
-    finally:
-        transport.close()
     ClaimEvent.objects.filter(pk=event.pk).update(
         notice_channel=channel, notice_sent_at=timezone.now()
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import Message as EmailMessage
 from typing import Any
 
@@ -35,21 +36,31 @@ class Inbox:
         return [m for m in self.messages if m["To"] == address]
 
 
-@pytest.fixture
-def smtp_server(settings: Any) -> Iterator[Inbox]:
-    inbox = Inbox()
+@contextmanager
+def serving(handler: Any, settings: Any = None) -> Iterator[int]:
+    """Run ``handler`` as an SMTP server on a free loopback port; yields the port.
+
+    Given the test's ``settings``, Django's mail settings point at it for the test.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
+    if settings is not None:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     try:
-        yield inbox
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[Inbox]:
+    inbox = Inbox()
+    with serving(inbox, settings):
+        yield inbox
 
 
 def body_text(message: EmailMessage, subtype: str = "plain") -> str:

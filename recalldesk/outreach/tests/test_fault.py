@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +27,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -38,7 +36,7 @@ from recalldesk.outreach.channels import Outgoing
 from recalldesk.outreach.channels.email.transport import SmtpTransport
 from recalldesk.outreach.models import BadContact, Delivery
 from recalldesk.outreach.tests import builders as ob
-from recalldesk.outreach.tests.conftest import Inbox
+from recalldesk.outreach.tests.conftest import Inbox, serving
 
 S = choices.DeliveryStatus
 
@@ -76,15 +74,8 @@ class Recorder(OffersPipelining):
 @pytest.fixture
 def recorder() -> Iterator[tuple[Recorder, int]]:
     handler = Recorder()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 class SharedDatabase:
@@ -274,17 +265,8 @@ class PipeliningInbox(OffersPipelining, Inbox):
 @pytest.fixture
 def pipelining_server(settings: Any) -> Iterator[Inbox]:
     inbox = PipeliningInbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    try:
+    with serving(inbox, settings):
         yield inbox
-    finally:
-        controller.stop()
 
 
 def small_wave(coordinator: Any, approver: Any) -> Any:

@@ -7,18 +7,16 @@ from __future__ import annotations
 import email
 import email.header
 import re
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from recalldesk.outreach.channels.base import Outgoing, TransportError
 from recalldesk.outreach.channels.email.mime import build_message
 from recalldesk.outreach.channels.email.transport import SmtpTransport, _Tokens
-from recalldesk.outreach.tests.conftest import Inbox, body_text
+from recalldesk.outreach.tests.conftest import Inbox, body_text, serving
 
 ITEM = Outgoing(
     delivery_id=1,
@@ -76,17 +74,8 @@ class Server(Inbox):
 
 def start(settings: Any, pipelining: bool) -> Iterator[Server]:
     server = Server(pipelining)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    try:
+    with serving(server, settings):
         yield server
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
