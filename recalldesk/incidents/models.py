@@ -275,7 +275,7 @@ class LedgerHolding(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    # Read by incident: the unique (incident, holding) constraint serves a rematch, and the
+    # Read by incident: the (incident, holding) primary key serves a rematch, and the
     # (incident, party, quantity) index a party's holdings and the match's sums per party,
     # read in party order from the index alone. Deleting a holding (rare) scans the table.
     holding = models.ForeignKey(
@@ -285,13 +285,11 @@ class LedgerHolding(models.Model):
         Party, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     quantity = models.PositiveIntegerField()
+    # Keyed by (incident, holding), not by a serial id: a match writes hundreds of thousands
+    # of rows, and an id would cost each one a sequence call and the table a third index.
+    pk = models.CompositePrimaryKey("incident", "holding")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["incident", "holding"], name="ledger_holding_incident_holding"
-            )
-        ]
         indexes = [models.Index(fields=["incident", "party", "quantity"])]
 
     def __str__(self) -> str:

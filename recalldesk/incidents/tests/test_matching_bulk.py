@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from recalldesk.incidents import matching
@@ -185,3 +185,26 @@ def test_a_first_match_keeps_the_indexes_of_a_table_another_transaction_reads(
         ("Bob", "affected", 1, 1),
     ]
     assert run.units_affected == 3
+
+
+def test_ledger_holdings_are_keyed_by_incident_and_holding_without_a_serial_id(coordinator, heater):
+    someone = party("Alice")
+    held = holding(someone, heater, lot="L1", quantity=2)
+    first, second = incident(coordinator, title="First"), incident(coordinator, title="Second")
+    for target in (first, second):
+        save_and_match(coordinator, target, products=[heater], lots=["L1"])
+
+    with connection.cursor() as cursor:
+        key = connection.introspection.get_primary_key_columns(cursor, matching.LEDGER_HOLDING)
+        columns = {
+            column.name
+            for column in connection.introspection.get_table_description(
+                cursor, matching.LEDGER_HOLDING
+            )
+        }
+    assert sorted(key or []) == ["holding_id", "incident_id"]
+    assert "id" not in columns
+    assert LedgerHolding.objects.get(pk=(first.pk, held.pk)).quantity == 2
+    assert LedgerHolding.objects.filter(holding=held).count() == 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerHolding.objects.create(incident=first, holding=held, party=someone, quantity=1)
