@@ -119,12 +119,41 @@ def environment(db: SharedDatabase, port: int) -> dict[str, str]:
     }
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(MANAGE), *args], env=env, capture_output=True, text=True, timeout=120
+def manage(env: dict[str, str], *args: str, timeout: float = 600) -> str:
+    """Run ``manage.py``; one that hangs fails the test with its stack and what the
+    database's sessions are waiting on (the time limit is a guard, not a measure)."""
+    process = subprocess.Popen(
+        [sys.executable, str(MANAGE), *args],
+        env={**env, "PYTHONFAULTHANDLER": "1"},  # SIGABRT prints every thread's stack
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        sessions = database_sessions()
+        process.send_signal(signal.SIGABRT)
+        stdout, stderr = process.communicate()
+        pytest.fail(
+            f"manage.py {' '.join(args)} did not finish in {timeout:.0f} s.\n"
+            f"Database sessions:\n{sessions}\nIts stack:\n{stderr}"
+        )
+    assert process.returncode == 0, stderr
+    return stdout
+
+
+def database_sessions() -> str:
+    """The other sessions on the test database on PostgreSQL: state, wait and query."""
+    if connection.vendor != "postgresql":
+        return "(SQLite)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, wait_event_type, wait_event, left(query, 300)"
+            " FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return "\n".join(" | ".join(map(str, row)) for row in cursor.fetchall())
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
