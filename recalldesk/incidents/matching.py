@@ -339,15 +339,7 @@ def _insert_ledger(cursor: Any, run: MatchRun, holdings: int, now: Any) -> None:
         f" SELECT %s, id, party_id, quantity FROM {MATCHED}{order}",
         [incident_id],
     )
-    source, source_params = _holdings_by_party(incident_id)
-    cursor.execute(
-        f"INSERT INTO {LEDGER_ENTRY} (incident_id, party_id, status, units,"
-        " holdings_count, added_run_id, last_run_id, removed_run_id,"
-        " first_affected_at, updated_at)"
-        " SELECT %s, party_id, %s, SUM(quantity), COUNT(*), %s, %s, NULL, %s, %s"
-        f" {source} GROUP BY party_id ORDER BY party_id",
-        [incident_id, LedgerStatus.AFFECTED, run.pk, run.pk, now, now, *source_params],
-    )
+    cursor.execute(*_insert_entries(run, now))
     parties = max(cursor.rowcount, 0)
     cursor.execute(f"SELECT COALESCE(SUM(quantity), 0) FROM {MATCHED}")
     (units,) = cursor.fetchone()
@@ -357,6 +349,21 @@ def _insert_ledger(cursor: Any, run: MatchRun, holdings: int, now: Any) -> None:
     run.parties_affected = run.newly_affected = int(parties)
     run.units_affected = int(units)
     run.no_longer_affected = run.still_affected = 0
+
+
+def _insert_entries(run: MatchRun, now: Any) -> tuple[str, list[Any]]:
+    """``INSERT ... SELECT`` of one affected entry per party of the match, in party order:
+    the whole write of a first match, and the start of a rematch's upsert."""
+    source, params = _holdings_by_party(run.incident_id)
+    return (
+        f"INSERT INTO {LEDGER_ENTRY} (incident_id, party_id, status, units, holdings_count,"
+        " added_run_id, last_run_id, removed_run_id, first_affected_at, updated_at)"
+        " SELECT %s, party_id, %s, SUM(quantity), COUNT(*), %s, %s, NULL, %s, %s"
+        # The source ends in a WHERE, which SQLite needs before an ON CONFLICT to tell it
+        # from a join's ON.
+        f" {source} GROUP BY party_id ORDER BY party_id",
+        [run.incident_id, LedgerStatus.AFFECTED, run.pk, run.pk, now, now, *params],
+    )
 
 
 def _holdings_by_party(incident_id: int) -> tuple[str, list[Any]]:
@@ -522,30 +529,15 @@ def _update_ledger_entries(cursor: Any, run: MatchRun, now: Any) -> None:
     incident_id = run.incident_id
     # An entry that was removed and comes back is newly affected again, so its
     # added_run moves to this run; an entry that stays keeps its added_run.
-    source, source_params = _holdings_by_party(incident_id)
+    insert, params = _insert_entries(run, now)
     cursor.execute(
-        f"INSERT INTO {LEDGER_ENTRY} (incident_id, party_id, status, units, holdings_count,"
-        " added_run_id, last_run_id, removed_run_id, first_affected_at, updated_at)"
-        " SELECT %s, party_id, %s, SUM(quantity), COUNT(*), %s, %s, NULL, %s, %s"
-        # The source ends in a WHERE, which SQLite needs before ON CONFLICT to tell it
-        # from a join's ON.
-        f" {source} GROUP BY party_id ORDER BY party_id"
-        " ON CONFLICT (incident_id, party_id) DO UPDATE SET"
+        f"{insert} ON CONFLICT (incident_id, party_id) DO UPDATE SET"
         " units = excluded.units, holdings_count = excluded.holdings_count,"
         f" added_run_id = CASE WHEN {LEDGER_ENTRY}.status = %s"
         f" THEN excluded.added_run_id ELSE {LEDGER_ENTRY}.added_run_id END,"
         " status = excluded.status, last_run_id = excluded.last_run_id,"
         " removed_run_id = NULL, updated_at = excluded.updated_at",
-        [
-            incident_id,
-            LedgerStatus.AFFECTED,
-            run.pk,
-            run.pk,
-            now,
-            now,
-            *source_params,
-            LedgerStatus.REMOVED,
-        ],
+        [*params, LedgerStatus.REMOVED],
     )
     cursor.execute(
         f"UPDATE {LEDGER_ENTRY} SET status = %s, removed_run_id = %s, updated_at = %s"
