@@ -16,8 +16,8 @@ selection answers the preview count and fills the ledger, so what the coordinato
 what the ledger gets.
 
 No holding passes through Python: the selection is stored once in a temporary table, and the
-ledger is written from it with ``INSERT ... SELECT`` (a first match) or with a diff and an
-``INSERT ... ON CONFLICT DO UPDATE`` over the affected parties (a rematch).
+ledger is written from it with ``INSERT ... SELECT`` (a first match) or with a diff that
+writes only the ledger rows that change (a rematch: an unchanged scope writes nothing).
 
 Writing the ledger costs more than selecting it: every row written updates its table and two
 indexes. On PostgreSQL, a large first match into ledger tables that hold no more rows than it
@@ -283,6 +283,7 @@ def build_ledger(run: MatchRun) -> MatchRun:
 
 
 MATCHED = "recalldesk_matched"
+MATCHED_PARTIES = "recalldesk_matched_parties"
 
 # On PostgreSQL, a first match writes the ledger with its indexes dropped and builds them again
 # after the inserts (a sort each, instead of a B-tree descent per row) when it writes at least
@@ -339,7 +340,18 @@ def _insert_ledger(cursor: Any, run: MatchRun, holdings: int, now: Any) -> None:
         f" SELECT %s, id, party_id, quantity FROM {MATCHED}{order}",
         [incident_id],
     )
-    cursor.execute(*_insert_entries(run, now))
+    source, params = _holdings_by_party(incident_id)
+    cursor.execute(
+        *_insert_entries(
+            run,
+            now,
+            "party_id",
+            "SUM(quantity)",
+            "COUNT(*)",
+            f"{source} GROUP BY party_id ORDER BY party_id",
+            params,
+        )
+    )
     parties = max(cursor.rowcount, 0)
     cursor.execute(f"SELECT COALESCE(SUM(quantity), 0) FROM {MATCHED}")
     (units,) = cursor.fetchone()
@@ -351,18 +363,16 @@ def _insert_ledger(cursor: Any, run: MatchRun, holdings: int, now: Any) -> None:
     run.no_longer_affected = run.still_affected = 0
 
 
-def _insert_entries(run: MatchRun, now: Any) -> tuple[str, list[Any]]:
-    """``INSERT ... SELECT`` of one affected entry per party of the match, in party order:
-    the whole write of a first match, and the start of a rematch's upsert."""
-    source, params = _holdings_by_party(run.incident_id)
+def _insert_entries(
+    run: MatchRun, now: Any, party: str, units: str, holdings: str, rest: str, params: list[Any]
+) -> tuple[str, list[Any]]:
+    """``INSERT ... SELECT`` of affected entries: one per ``party`` with its ``units`` and
+    ``holdings``, selected by ``rest`` (``FROM ...``, with ``params``)."""
     return (
         f"INSERT INTO {LEDGER_ENTRY} (incident_id, party_id, status, units, holdings_count,"
-        " added_run_id, last_run_id, removed_run_id, first_affected_at, updated_at)"
-        " SELECT %s, party_id, %s, SUM(quantity), COUNT(*), %s, %s, NULL, %s, %s"
-        # The source ends in a WHERE, which SQLite needs before an ON CONFLICT to tell it
-        # from a join's ON.
-        f" {source} GROUP BY party_id ORDER BY party_id",
-        [run.incident_id, LedgerStatus.AFFECTED, run.pk, run.pk, now, now, *params],
+        " added_run_id, removed_run_id, first_affected_at, updated_at)"
+        f" SELECT %s, {party}, %s, {units}, {holdings}, %s, NULL, %s, %s {rest}",
+        [run.incident_id, LedgerStatus.AFFECTED, run.pk, now, now, *params],
     )
 
 
@@ -381,7 +391,7 @@ def _holdings_by_party(incident_id: int) -> tuple[str, list[Any]]:
     """
     if connection.vendor == "postgresql":
         return f"FROM (SELECT party_id, quantity FROM {MATCHED} ORDER BY party_id) m WHERE true", []
-    return f"FROM {LEDGER_HOLDING} WHERE incident_id = %s", [incident_id]
+    return f"FROM {LEDGER_HOLDING} m WHERE m.incident_id = %s", [incident_id]
 
 
 def _drop_indexes(cursor: Any, rows: int) -> dict[str, list[str]]:
@@ -525,30 +535,58 @@ def _update_ledger_holdings(cursor: Any, incident_id: int) -> None:
 
 
 def _update_ledger_entries(cursor: Any, run: MatchRun, now: Any) -> None:
-    """Upsert the affected parties, mark the ones that left, count what changed."""
+    """Bring the incident's entries to the match, writing only those that change; count.
+
+    The match's parties, with their units and holdings, are stored once, keyed by party,
+    and compared with the entries by key: an entry that stays with the same units is not
+    written at all, so a rematch of an unchanged scope writes no entry. An entry that was
+    removed and comes back is newly affected again, so its added_run moves to this run; an
+    entry that stays keeps its added_run. Every comparison is a lookup by key, so no plan
+    (the ledger's statistics can lag behind a large first match) compares every entry with
+    every party.
+    """
     incident_id = run.incident_id
-    # An entry that was removed and comes back is newly affected again, so its
-    # added_run moves to this run; an entry that stays keeps its added_run.
-    insert, params = _insert_entries(run, now)
+    e, p = LEDGER_ENTRY, MATCHED_PARTIES
+    _store_parties(cursor, incident_id)
     cursor.execute(
-        f"{insert} ON CONFLICT (incident_id, party_id) DO UPDATE SET"
-        " units = excluded.units, holdings_count = excluded.holdings_count,"
-        f" added_run_id = CASE WHEN {LEDGER_ENTRY}.status = %s"
-        f" THEN excluded.added_run_id ELSE {LEDGER_ENTRY}.added_run_id END,"
-        " status = excluded.status, last_run_id = excluded.last_run_id,"
-        " removed_run_id = NULL, updated_at = excluded.updated_at",
-        [*params, LedgerStatus.REMOVED],
+        f"UPDATE {e} SET units = p.units, holdings_count = p.holdings,"
+        f" added_run_id = CASE WHEN {e}.status = %s THEN %s ELSE {e}.added_run_id END,"
+        f" status = %s, removed_run_id = NULL, updated_at = %s FROM {p} p"
+        f" WHERE {e}.incident_id = %s AND {e}.party_id = p.party_id"
+        f" AND ({e}.status <> %s OR {e}.units <> p.units OR {e}.holdings_count <> p.holdings)",
+        [
+            LedgerStatus.REMOVED,
+            run.pk,
+            LedgerStatus.AFFECTED,
+            now,
+            incident_id,
+            LedgerStatus.AFFECTED,
+        ],
     )
     cursor.execute(
-        f"UPDATE {LEDGER_ENTRY} SET status = %s, removed_run_id = %s, updated_at = %s"
-        " WHERE incident_id = %s AND status = %s AND last_run_id <> %s",
-        [LedgerStatus.REMOVED, run.pk, now, incident_id, LedgerStatus.AFFECTED, run.pk],
+        *_insert_entries(
+            run,
+            now,
+            "p.party_id",
+            "p.units",
+            "p.holdings",
+            f"FROM {p} p WHERE NOT EXISTS (SELECT 1 FROM {e}"
+            f" WHERE {e}.incident_id = %s AND {e}.party_id = p.party_id) ORDER BY p.party_id",
+            [incident_id],
+        )
+    )
+    cursor.execute(
+        f"UPDATE {e} SET status = %s, removed_run_id = %s, updated_at = %s"
+        f" WHERE incident_id = %s AND status = %s"
+        f" AND NOT EXISTS (SELECT 1 FROM {p} p WHERE p.party_id = {e}.party_id)",
+        [LedgerStatus.REMOVED, run.pk, now, incident_id, LedgerStatus.AFFECTED],
     )
     run.no_longer_affected = max(cursor.rowcount, 0)
+    cursor.execute(f"DROP TABLE {p}")
     cursor.execute(
         "SELECT COUNT(*), COALESCE(SUM(units), 0),"
         " COALESCE(SUM(CASE WHEN added_run_id = %s THEN 1 ELSE 0 END), 0)"
-        f" FROM {LEDGER_ENTRY} WHERE incident_id = %s AND status = %s",
+        f" FROM {e} WHERE incident_id = %s AND status = %s",
         [run.pk, incident_id, LedgerStatus.AFFECTED],
     )
     parties, units, newly = cursor.fetchone()
@@ -556,3 +594,27 @@ def _update_ledger_entries(cursor: Any, run: MatchRun, now: Any) -> None:
     run.units_affected = int(units)
     run.newly_affected = int(newly)
     run.still_affected = run.parties_affected - run.newly_affected
+
+
+def _store_parties(cursor: Any, incident_id: int) -> None:
+    """Keep the match's parties in a temporary table keyed by party: ``(party_id, units,
+    holdings)``, written in party order (so the key costs a pass over sorted rows)."""
+    source, params = _holdings_by_party(incident_id)
+    grouped = (
+        f"SELECT party_id, SUM(quantity), COUNT(*) {source} GROUP BY party_id ORDER BY party_id"
+    )
+    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED_PARTIES}")
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id, units, holdings) AS {grouped}",
+            params,
+        )
+        cursor.execute(f"ALTER TABLE {MATCHED_PARTIES} ADD PRIMARY KEY (party_id)")
+        cursor.execute(f"ANALYZE {MATCHED_PARTIES}")
+        return
+    # An INTEGER PRIMARY KEY is SQLite's row id: filled in party order, it costs nothing.
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id INTEGER PRIMARY KEY,"
+        " units INTEGER NOT NULL, holdings INTEGER NOT NULL)"
+    )
+    cursor.execute(f"INSERT INTO {MATCHED_PARTIES} (party_id, units, holdings) {grouped}", params)

@@ -214,7 +214,9 @@ class LedgerEntry(models.Model):
     # cascades through the ORM; bulk deletes in SQL must delete ledger rows first.
     # The unique (incident, party) constraint indexes both keys, incident first: every read
     # of the ledger is of one incident, so neither key has an index of its own (each index
-    # is written once per row of a match). Deleting a party (rare) scans the ledger.
+    # is written once per row of a match). Deleting a party (rare) scans the ledger. Nor
+    # has the status: most of an incident's entries are affected, so a read by status reads
+    # most of the incident's entries anyway.
     incident = models.ForeignKey(
         Incident,
         on_delete=models.CASCADE,
@@ -238,9 +240,9 @@ class LedgerEntry(models.Model):
     holdings_count = models.PositiveIntegerField(default=0)
     # The run keys are bookkeeping written by the match itself, hundreds of thousands at a
     # time: no database constraint or index (a deferred check per row cost PostgreSQL more
-    # than the match); the ORM still nulls them if a run is deleted.
+    # than the match); the ORM still nulls them if a run is deleted. A rematch writes only
+    # the entries that changed: an entry still affected was affected in the latest run.
     added_run = _run_key()
-    last_run = _run_key()
     removed_run = _run_key(blank=True)
     first_affected_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -256,7 +258,6 @@ class LedgerEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["incident", "party"], name="ledger_incident_party")
         ]
-        indexes = [models.Index(fields=["incident", "status"])]
 
     def __str__(self) -> str:
         return f"{self.party} in {self.incident.reference}"

@@ -289,7 +289,6 @@ def do_register(
             units=quantity,
             holdings_count=1,
             added_run=last_run,
-            last_run=last_run,
             first_affected_at=now,
             updated_at=now,
         )

@@ -234,6 +234,28 @@ def test_rematching_a_changed_scope_shows_who_is_new_who_left_and_keeps_their_ro
     }
 
 
+def test_a_rematch_writes_only_the_entries_whose_units_changed(coordinator, heater):
+    same, more = party("Same"), party("More")
+    holding(same, heater, lot="L1", quantity=2)
+    holding(more, heater, lot="L1")
+    target = incident(coordinator)
+    first = save_and_match(coordinator, target, lots=["L1", "L2"])
+    before = {e.party.name: e for e in LedgerEntry.objects.filter(incident=target)}
+    holding(more, heater, lot="L2", quantity=3)
+
+    second = save_and_match(coordinator, target, lots=["L1", "L2"])
+
+    after = {e.party.name: e for e in LedgerEntry.objects.filter(incident=target)}
+    assert (second.newly_affected, second.still_affected, second.no_longer_affected) == (0, 2, 0)
+    assert (second.parties_affected, second.units_affected) == (2, 6)
+    assert (after["More"].units, after["More"].holdings_count) == (4, 2)
+    assert after["More"].updated_at > before["More"].updated_at
+    assert after["More"].added_run_id == first.pk
+    # Unchanged, so not written: the row is exactly as the first match left it.
+    assert after["Same"].updated_at == before["Same"].updated_at
+    assert (after["Same"].units, after["Same"].added_run_id) == (2, first.pk)
+
+
 def test_a_party_that_comes_back_into_scope_counts_as_newly_affected(coordinator, heater):
     back = party("Back")
     holding(back, heater, lot="L1")

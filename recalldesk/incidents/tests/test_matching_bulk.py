@@ -142,7 +142,7 @@ def test_a_rematch_after_a_bulk_first_match_uses_the_rebuilt_keys(
     assert (second.newly_affected, second.still_affected, second.no_longer_affected) == (1, 1, 1)
     assert (second.parties_affected, second.units_affected, second.holdings_matched) == (2, 5, 2)
     stays = LedgerEntry.objects.get(incident=target, party__name="Stays")
-    assert (stays.pk, stays.added_run_id, stays.last_run_id) == (kept.pk, first.pk, second.pk)
+    assert (stays.pk, stays.added_run_id, stays.units) == (kept.pk, first.pk, 1)
     assert LedgerEntry.objects.get(incident=target, party__name="Leaves").status == "removed"
 
 
