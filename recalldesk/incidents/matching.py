@@ -548,6 +548,7 @@ def _update_ledger_entries(cursor: Any, run: MatchRun, now: Any) -> None:
     incident_id = run.incident_id
     e, p = LEDGER_ENTRY, MATCHED_PARTIES
     _store_parties(cursor, incident_id)
+    # UPDATE ... FROM: PostgreSQL, and SQLite from 3.33 (Python 3.11 on Debian has 3.40).
     cursor.execute(
         f"UPDATE {e} SET units = p.units, holdings_count = p.holdings,"
         f" added_run_id = CASE WHEN {e}.status = %s THEN %s ELSE {e}.added_run_id END,"
