@@ -462,10 +462,11 @@ def _store_selection(cursor: Any, selection: Selection, *, indexed: bool) -> int
     """Keep the selection in a temporary table, ``(id, party_id, quantity)``; its row count.
 
     The ledger is written from it in several statements; the holdings are read only once.
-    A rematch looks holdings up in it by id, so it gets a key (built after the fill on
-    PostgreSQL, cheaper than keeping it up to date row by row) and statistics.
+    A rematch looks holdings up in it by id, so it gets a key and statistics.
     """
-    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED}")
+    sql, params = selection.sql, selection.params
+    if selection.is_empty:
+        sql, params = f"SELECT h.id, h.party_id, h.quantity FROM {HOLDING} h WHERE false", ()
     if connection.vendor == "postgresql":
         # CREATE TABLE AS may read the holdings with parallel workers (INSERT ... SELECT
         # may not). The planner underestimates how many rows a selection of many lots
@@ -476,29 +477,32 @@ def _store_selection(cursor: Any, selection: Selection, *, indexed: bool) -> int
         # party and the ledger holdings' (incident, party, quantity) index is built from
         # rows in that order, and PostgreSQL's sort returns rows already in order after one
         # pass over them.
-        sql, params = selection.sql, selection.params
-        if selection.is_empty:
-            sql, params = "SELECT NULL::bigint, NULL::bigint, NULL::integer WHERE false", ()
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {MATCHED} (id, party_id, quantity) AS"
-            f" SELECT * FROM ({sql}) s ORDER BY party_id",
-            params,
-        )
+        sql = f"SELECT * FROM ({sql}) s ORDER BY party_id"
+    return _store_rows(cursor, MATCHED, ("id", "party_id", "quantity"), sql, params, keyed=indexed)
+
+
+def _store_rows(
+    cursor: Any, table: str, columns: tuple[str, ...], sql: str, params: Any, *, keyed: bool
+) -> int:
+    """Keep the integer rows of ``sql`` in a temporary ``table``; its row count.
+
+    On PostgreSQL the table is filled by ``CREATE TABLE AS`` and, when ``keyed``, keyed by
+    its first column after the fill (cheaper than keeping a key up to date row by row), with
+    statistics for the plans that look rows up in it. On SQLite the first column is always
+    the key, an ``INTEGER PRIMARY KEY``: the row id, which costs nothing filled in order.
+    """
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    if connection.vendor == "postgresql":
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({', '.join(columns)}) AS {sql}", params)
         rows = max(cursor.rowcount, 0)
-        if indexed:
-            cursor.execute(f"ALTER TABLE {MATCHED} ADD PRIMARY KEY (id)")
-            cursor.execute(f"ANALYZE {MATCHED}")
+        if keyed:
+            cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({columns[0]})")
+            cursor.execute(f"ANALYZE {table}")
         return rows
-    # An INTEGER PRIMARY KEY is SQLite's row id: filled in id order, it costs nothing.
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {MATCHED}"
-        " (id INTEGER PRIMARY KEY, party_id INTEGER NOT NULL, quantity INTEGER NOT NULL)"
-    )
-    if selection.is_empty:
-        return 0
-    cursor.execute(
-        f"INSERT INTO {MATCHED} (id, party_id, quantity) {selection.sql}", selection.params
-    )
+    key, *rest = columns
+    definitions = [f"{key} INTEGER PRIMARY KEY", *(f"{c} INTEGER NOT NULL" for c in rest)]
+    cursor.execute(f"CREATE TEMPORARY TABLE {table} ({', '.join(definitions)})")
+    cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {sql}", params)
     return max(cursor.rowcount, 0)
 
 
@@ -601,21 +605,11 @@ def _store_parties(cursor: Any, incident_id: int) -> None:
     """Keep the match's parties in a temporary table keyed by party: ``(party_id, units,
     holdings)``, written in party order (so the key costs a pass over sorted rows)."""
     source, params = _holdings_by_party(incident_id)
-    grouped = (
-        f"SELECT party_id, SUM(quantity), COUNT(*) {source} GROUP BY party_id ORDER BY party_id"
+    _store_rows(
+        cursor,
+        MATCHED_PARTIES,
+        ("party_id", "units", "holdings"),
+        f"SELECT party_id, SUM(quantity), COUNT(*) {source} GROUP BY party_id ORDER BY party_id",
+        params,
+        keyed=True,
     )
-    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED_PARTIES}")
-    if connection.vendor == "postgresql":
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id, units, holdings) AS {grouped}",
-            params,
-        )
-        cursor.execute(f"ALTER TABLE {MATCHED_PARTIES} ADD PRIMARY KEY (party_id)")
-        cursor.execute(f"ANALYZE {MATCHED_PARTIES}")
-        return
-    # An INTEGER PRIMARY KEY is SQLite's row id: filled in party order, it costs nothing.
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id INTEGER PRIMARY KEY,"
-        " units INTEGER NOT NULL, holdings INTEGER NOT NULL)"
-    )
-    cursor.execute(f"INSERT INTO {MATCHED_PARTIES} (party_id, units, holdings) {grouped}", params)
