@@ -8,9 +8,11 @@ generates N holdings in SQL, saves a scope of 1,000 lots, 100 serial ranges and 
 manufacture date window through the real models, and measures:
 
 - ``build_ledger``, the real code path (selection, ledger holdings and ledger entries stored),
-  the median of three fresh builds;
+  the median of three builds, each into an empty ledger;
 - a reference: the same selection as one hand-written ``SELECT COUNT(*)``, the least any
-  matcher has to do to know the answer;
+  matcher has to do to know the answer, in a few forms, the fastest form's median. Each
+  round times every form once and then one build, so that the ratio compares figures taken
+  in the same minutes (a shared machine's speed drifts);
 - a naive baseline: holdings read through the ORM and tested in Python, one ``save()`` per
   affected party, on a subset, scaled linearly to N;
 - on PostgreSQL, one more build with the ledger's indexes kept up to date row by row (the
@@ -525,30 +527,49 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def clear_ledger(incident: Any, dialect: Dialect) -> None:
+    """Bring the ledger back to the state the first build found: no rows.
+
+    Only the bench's incident has ledger rows here (the naive baseline runs last). On
+    PostgreSQL the tables are truncated, so every build writes into new, empty files as the
+    first one did; a delete would leave the later builds pages to reuse (and vacuum) that the
+    first build did not have, and the three runs would not measure the same thing."""
     from django.db import connection
 
     from recalldesk.incidents.models import LedgerEntry, LedgerHolding
 
+    tables = [model._meta.db_table for model in (LedgerHolding, LedgerEntry)]
     with connection.cursor() as cursor:
-        for model in (LedgerHolding, LedgerEntry):
-            cursor.execute(
-                f"DELETE FROM {model._meta.db_table} WHERE incident_id = %s", [incident.pk]
-            )
-    if dialect.pg:
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE incidents_ledgerholding, incidents_ledgerentry")
-    else:
-        with connection.cursor() as cursor:
+        if dialect.pg:
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table} WHERE incident_id = %s", [incident.pk])
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def measure_build(incident: Any, dialect: Dialect) -> tuple[list[float], Any]:
+def measure_build(
+    incident: Any, scope: BenchScope, dialect: Dialect
+) -> tuple[list[float], Any, float, int]:
+    """Time ``build_ledger`` and the reference counts in turns: each round times every
+    reference form once, then one build. Figures on a shared machine drift over minutes, so
+    a build and the counts it is compared with are timed in the same minutes.
+
+    Returns the build times, the last run, the best reference form's median and its count.
+    """
     from recalldesk.incidents.matching import build_ledger
     from recalldesk.incidents.models import MatchRun
 
+    forms = scope.reference_sql(dialect)
+    counts: dict[str, list[float]] = {name: [] for name in forms}
+    count = 0
     runs = []
     run = None
     for n in range(RUNS):
+        for name, sql in forms.items():
+            seconds, count = time_count(sql, dialect)
+            counts[name].append(seconds)
+            say(f"  reference {name}: {seconds:.2f} s, {count:,} holdings")
         clear_ledger(incident, dialect)
         run = MatchRun.objects.create(incident=incident, scope_version=1)
         seconds, run = timed(partial(build_ledger, run))
@@ -557,7 +578,10 @@ def measure_build(incident: Any, dialect: Dialect) -> tuple[list[float], Any]:
             f"  build_ledger run {n + 1}: {seconds:.2f} s, {run.holdings_matched:,} holdings,"
             f" {run.parties_affected:,} parties, {run.units_affected:,} units"
         )
-    return runs, run
+    medians = {name: statistics.median(times) for name, times in counts.items()}
+    for name, median in medians.items():
+        say(f"  reference {name}: {median:.2f} s median")
+    return runs, run, min(medians.values()), count
 
 
 def measure_row_by_row(incident: Any, dialect: Dialect) -> float | None:
@@ -598,28 +622,17 @@ def measure_rematch(incident: Any) -> float:
     return seconds
 
 
-def measure_reference(scope: BenchScope, dialect: Dialect) -> tuple[float, int]:
-    """The fastest hand-written count, each form the median of three runs."""
+def time_count(sql: str, dialect: Dialect) -> tuple[float, int]:
+    """One hand-written count, with the session settings the matcher uses."""
     from django.db import connection, transaction
 
-    best = float("inf")
-    count = 0
-    for name, sql in scope.reference_sql(dialect).items():
-        times = []
-        for _ in range(RUNS):
-            with transaction.atomic(), connection.cursor() as cursor:
-                if dialect.pg:
-                    # The same session settings the matcher uses.
-                    cursor.execute("SET LOCAL work_mem = '256MB'")
-                    cursor.execute("SET LOCAL jit = off")
-                seconds, _ = timed(partial(cursor.execute, sql))
-                count = cursor.fetchone()[0]
-            times.append(seconds)
-        median = statistics.median(times)
-        best = min(best, median)
-        runs = ", ".join(f"{t:.2f}" for t in times)
-        say(f"  {name}: {median:.2f} s median ({runs}), {count:,} holdings")
-    return best, count
+    with transaction.atomic(), connection.cursor() as cursor:
+        if dialect.pg:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL jit = off")
+        seconds, _ = timed(partial(cursor.execute, sql))
+        count = cursor.fetchone()[0]
+    return seconds, int(count)
 
 
 def measure_naive(scope: BenchScope, count: int) -> tuple[float, int]:
@@ -688,10 +701,8 @@ def bench(count: int, url: str) -> dict[str, Any]:
         f" manufactured {scope.date_from} to {scope.date_to}, {len(scope.product_ids)} products"
     )
 
-    say("reference (bare SQL count):")
-    reference, reference_count = measure_reference(scope, dialect)
-    say("build_ledger:")
-    runs, run = measure_build(incident, dialect)
+    say("build_ledger, and the reference (bare SQL count) in the same rounds:")
+    runs, run, reference, reference_count = measure_build(incident, scope, dialect)
     rematch = measure_rematch(incident)
     row_by_row = measure_row_by_row(incident, dialect)
     if run.holdings_matched != reference_count:
