@@ -7,7 +7,7 @@ database on the PostgreSQL server of ``--database-url``, dropped afterwards), mi
 generates N holdings in SQL, saves a scope of 1,000 lots, 100 serial ranges and a
 manufacture date window through the real models, and measures:
 
-- ``build_ledger``, the real code path (selection, ledger holdings and ledger entries stored),
+- ``build_ledger``, the real code path (selection, and ledger entries with their holdings stored),
   the median of three builds, each into an empty ledger;
 - a reference: the same selection as one hand-written ``SELECT COUNT(*)``, the least any
   matcher has to do to know the answer, in a few forms, the fastest form's median. Each
@@ -535,16 +535,15 @@ def clear_ledger(incident: Any, dialect: Dialect) -> None:
     first build did not have, and the three runs would not measure the same thing."""
     from django.db import connection
 
-    from recalldesk.incidents.models import LedgerEntry, LedgerHolding
+    from recalldesk.incidents.models import LedgerEntry
 
-    tables = [model._meta.db_table for model in (LedgerHolding, LedgerEntry)]
+    table = LedgerEntry._meta.db_table
     with connection.cursor() as cursor:
         if dialect.pg:
-            cursor.execute(f"TRUNCATE {', '.join(tables)}")
-            cursor.execute(f"ANALYZE {', '.join(tables)}")
+            cursor.execute(f"TRUNCATE {table}")
+            cursor.execute(f"ANALYZE {table}")
         else:
-            for table in tables:
-                cursor.execute(f"DELETE FROM {table} WHERE incident_id = %s", [incident.pk])
+            cursor.execute(f"DELETE FROM {table} WHERE incident_id = %s", [incident.pk])
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 

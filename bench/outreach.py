@@ -186,7 +186,7 @@ def generate(dialect: Dialect, count: int) -> Any:
     from django.utils import timezone
 
     from recalldesk.incidents.choices import IncidentKind, IncidentStatus
-    from recalldesk.incidents.models import Incident, LedgerEntry, LedgerHolding
+    from recalldesk.incidents.models import Incident, LedgerEntry
     from recalldesk.registry.models import Holding, Party, Product
 
     product = Product.objects.create(sku="BENCH-HEATER", name="Space heater model 7")
@@ -200,7 +200,7 @@ def generate(dialect: Dialect, count: int) -> Any:
     )
     loader = Loader(dialect)
     d = dialect
-    tables = (Party, Holding, LedgerEntry, LedgerHolding)
+    tables = (Party, Holding, LedgerEntry)
     with step(f"{count:,} parties, holdings and ledger entries"):
         for model in tables:
             with loader.without_indexes(model._meta.db_table):
@@ -218,7 +218,7 @@ def generate(dialect: Dialect, count: int) -> Any:
 
 def insert_sql(d: Dialect, model: Any, lo: int, hi: int, product: int, incident: int) -> str:
     """One INSERT ... SELECT over ids lo..hi; party i owns holding i and ledger entry i."""
-    from recalldesk.incidents.models import LedgerEntry, LedgerHolding
+    from recalldesk.incidents.models import LedgerEntry
     from recalldesk.registry.models import Holding, Party
 
     table = model._meta.db_table
@@ -247,16 +247,16 @@ def insert_sql(d: Dialect, model: Any, lo: int, hi: int, product: int, incident:
             f" FROM {series}"
         )
     holding = f"(SELECT MIN(id) FROM {Holding._meta.db_table}) - 1 + i"
-    if model is LedgerEntry:
-        return (
-            f"INSERT INTO {table} (incident_id, party_id, status, units, holdings_count,"
-            " first_affected_at, updated_at)"
-            f" SELECT {incident}, {party}, 'affected', 1, 1, '{NOW}', '{NOW}' FROM {series}"
-        )
-    assert model is LedgerHolding
+    # The entry's holdings, as the match writes them: [[holding id, units]].
+    if d.pg:
+        pairs = f"ARRAY[ARRAY[({holding})::bigint, 1]]"
+    else:
+        pairs = f"json_array(json_array({holding}, 1))"
+    assert model is LedgerEntry
     return (
-        f"INSERT INTO {table} (incident_id, holding_id, party_id, quantity)"
-        f" SELECT {incident}, {holding}, {party}, 1 FROM {series}"
+        f"INSERT INTO {table} (incident_id, party_id, status, units, holdings_count, holdings,"
+        " first_affected_at, updated_at)"
+        f" SELECT {incident}, {party}, 'affected', 1, 1, {pairs}, '{NOW}', '{NOW}' FROM {series}"
     )
 
 

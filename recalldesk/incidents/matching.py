@@ -15,15 +15,18 @@ accounts for a service failure. The window and area rules apply to everything. T
 selection answers the preview count and fills the ledger, so what the coordinator previews is
 what the ledger gets.
 
-No holding passes through Python: the selection is stored once in a temporary table, and the
-ledger is written from it with ``INSERT ... SELECT`` (a first match) or with a diff that
-writes only the ledger rows that change (a rematch: an unchanged scope writes nothing).
+No holding passes through Python: the selection is grouped by party once, into a temporary
+table of the match's parties (units, holding count, and the holdings themselves as
+``[holding id, units]`` pairs), and the ledger is written from it with ``INSERT ... SELECT``
+(a first match) or with a diff that writes only the entries that change (a rematch: an
+unchanged scope writes nothing). An entry carries its holdings, so a match writes one row
+per affected party and nothing per holding.
 
-Writing the ledger costs more than selecting it: every row written updates its table and two
-indexes. On PostgreSQL, a large first match into ledger tables that hold no more rows than it
-writes, and that no other transaction is using, drops their indexes and builds them again
-after the inserts (the same indexes under the same names): a sort each instead of a B-tree
-descent per row."""
+Writing the ledger costs more than selecting it: every row written updates the table and
+its two indexes. On PostgreSQL, a large first match into a ledger that holds no more rows
+than it writes, and that no other transaction is using, drops the indexes and builds them
+again after the insert (the same indexes under the same names): a sort each instead of a
+B-tree descent per row."""
 
 from __future__ import annotations
 
@@ -39,7 +42,6 @@ from recalldesk.incidents.choices import DateBasis, LedgerStatus, MatchStatus
 from recalldesk.incidents.models import (
     Incident,
     LedgerEntry,
-    LedgerHolding,
     MatchRun,
     Scope,
     ScopeLot,
@@ -53,7 +55,6 @@ SCOPE_LOT = ScopeLot._meta.db_table
 SCOPE_SERIAL = ScopeSerialRange._meta.db_table
 SCOPE_PRODUCTS = Scope.products.through._meta.db_table
 LEDGER_ENTRY = LedgerEntry._meta.db_table
-LEDGER_HOLDING = LedgerHolding._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -285,11 +286,11 @@ def build_ledger(run: MatchRun) -> MatchRun:
 MATCHED = "recalldesk_matched"
 MATCHED_PARTIES = "recalldesk_matched_parties"
 
-# On PostgreSQL, a first match writes the ledger with its indexes dropped and builds them again
-# after the inserts (a sort each, instead of a B-tree descent per row) when it writes at least
-# this many holdings ...
+# On PostgreSQL, a first match writes the entries with their indexes dropped and builds them
+# again after the insert (a sort each, instead of a B-tree descent per row) when it writes at
+# least this many entries ...
 BULK_MIN_ROWS = 20_000
-# ... and the table holds at most this many rows per holding written, since a rebuild also
+# ... and the table holds at most this many rows per entry written, since a rebuild also
 # sorts the rows already there (of other incidents).
 BULK_EXISTING_PER_NEW = 1
 
@@ -310,96 +311,105 @@ def _write_ledger(run: MatchRun, scope: Scope) -> None:
             # fraction of a second can lose this match, never half of it, and the run is
             # only marked done by a later (durable) commit, so it would show as running.
             cursor.execute("SET LOCAL synchronous_commit = off")
-        first = not _has_rows(cursor, LEDGER_HOLDING, incident_id) and not _has_rows(
-            cursor, LEDGER_ENTRY, incident_id
-        )
-        holdings = _store_selection(cursor, selection_for(scope), indexed=not first)
-        run.holdings_matched = holdings
+        first = not _has_rows(cursor, LEDGER_ENTRY, incident_id)
+        parties = _store_parties(cursor, selection_for(scope), keyed=not first)
+        cursor.execute(f"SELECT COALESCE(SUM(holdings), 0) FROM {MATCHED_PARTIES}")
+        run.holdings_matched = int(cursor.fetchone()[0])
         if first:
-            _insert_ledger(cursor, run, holdings, now)
+            _insert_ledger(cursor, run, parties, now)
         else:
-            _update_ledger_holdings(cursor, incident_id)
-            _update_ledger_entries(cursor, run, now)
-        cursor.execute(f"DROP TABLE {MATCHED}")
+            _update_ledger(cursor, run, now)
+        cursor.execute(f"DROP TABLE {MATCHED_PARTIES}")
     run.scope_version = scope.version
 
 
-def _insert_ledger(cursor: Any, run: MatchRun, holdings: int, now: Any) -> None:
-    """A first match: every holding and every party is new, so both tables get plain inserts.
+def _store_parties(cursor: Any, selection: Selection, *, keyed: bool) -> int:
+    """Keep the match's parties in a temporary table, in party order: ``(party_id, units,
+    holdings, pairs)``, ``pairs`` being the party's holdings as an entry stores them (in
+    holding order, so that equal holdings compare equal); its row count.
 
-    With the indexes in place, rows go in the order of the ledger's unique keys, which a new
-    incident's rows extend at their end, the cheapest insert a B-tree has. Ledger holdings
-    whose table has no index during the insert are written unsorted (a sort of all of them
-    would cost more than the rebuilt indexes save on presorted input).
+    The holdings are read once, by the selection; nothing is written per holding. A rematch
+    compares the entries with the parties by key, so it gets a key and statistics.
     """
-    incident_id = run.incident_id
-    rebuild = _drop_indexes(cursor, holdings) if holdings >= BULK_MIN_ROWS else {}
-    order = "" if LEDGER_HOLDING in rebuild else " ORDER BY id"
-    cursor.execute(
-        f"INSERT INTO {LEDGER_HOLDING} (incident_id, holding_id, party_id, quantity)"
-        f" SELECT %s, id, party_id, quantity FROM {MATCHED}{order}",
-        [incident_id],
-    )
-    source, params = _holdings_by_party(incident_id)
-    cursor.execute(
-        *_insert_entries(
-            run,
-            now,
-            "party_id",
-            "SUM(quantity)",
-            "COUNT(*)",
-            f"{source} GROUP BY party_id ORDER BY party_id",
+    sql, params = selection.sql, selection.params
+    if selection.is_empty:
+        sql, params = f"SELECT h.id, h.party_id, h.quantity FROM {HOLDING} h WHERE false", ()
+    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED_PARTIES}")
+    if connection.vendor == "postgresql":
+        # CREATE TABLE AS may read the holdings with parallel workers (INSERT ... SELECT
+        # may not), which also sort their shares; the parties are then grouped from rows
+        # already in (party, holding) order, so each party's pairs come in holding order.
+        # The planner underestimates how many rows a selection of many lots returns, and
+        # with them the cost of passing them from the workers; a lower cost per row passed
+        # lets it pick the parallel scan it already picks for a count.
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id, units, holdings, pairs) AS"
+            " SELECT party_id, SUM(quantity), COUNT(*), array_agg(ARRAY[id, quantity::bigint])"
+            f" FROM (SELECT * FROM ({sql}) s ORDER BY party_id, id) m"
+            " GROUP BY party_id ORDER BY party_id",
             params,
         )
+        rows = max(cursor.rowcount, 0)
+        if keyed:
+            cursor.execute(f"ALTER TABLE {MATCHED_PARTIES} ADD PRIMARY KEY (party_id)")
+            cursor.execute(f"ANALYZE {MATCHED_PARTIES}")
+        return rows
+    # SQLite: the selection goes into a table keyed by (party, holding), which keeps it in
+    # that order, so the parties are grouped by reading it in key order, each party's pairs
+    # in holding order (json_group_array takes rows in the order they come). The parties'
+    # INTEGER PRIMARY KEY is SQLite's row id: filled in party order, it costs nothing.
+    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {MATCHED} (party_id INTEGER NOT NULL, id INTEGER NOT NULL,"
+        " quantity INTEGER NOT NULL, PRIMARY KEY (party_id, id)) WITHOUT ROWID"
     )
-    parties = max(cursor.rowcount, 0)
-    cursor.execute(f"SELECT COALESCE(SUM(quantity), 0) FROM {MATCHED}")
+    cursor.execute(f"INSERT INTO {MATCHED} (id, party_id, quantity) {sql}", params)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id INTEGER PRIMARY KEY,"
+        " units INTEGER NOT NULL, holdings INTEGER NOT NULL, pairs TEXT NOT NULL)"
+    )
+    cursor.execute(
+        f"INSERT INTO {MATCHED_PARTIES} (party_id, units, holdings, pairs)"
+        " SELECT party_id, SUM(quantity), COUNT(*), json_group_array(json_array(id, quantity))"
+        f" FROM {MATCHED} GROUP BY party_id ORDER BY party_id"
+    )
+    rows = max(cursor.rowcount, 0)
+    cursor.execute(f"DROP TABLE {MATCHED}")
+    return rows
+
+
+def _insert_ledger(cursor: Any, run: MatchRun, parties: int, now: Any) -> None:
+    """A first match: every party is new, so the entries get one plain insert, in party
+    order (the order of the ledger's unique key, which a new incident's rows extend at its
+    end: the cheapest insert a B-tree has)."""
+    rebuild = _drop_indexes(cursor, parties) if parties >= BULK_MIN_ROWS else []
+    cursor.execute(*_insert_entries(run, now, f"FROM {MATCHED_PARTIES} p ORDER BY p.party_id", []))
+    cursor.execute(f"SELECT COALESCE(SUM(units), 0) FROM {MATCHED_PARTIES}")
     (units,) = cursor.fetchone()
-    for statements in rebuild.values():
-        for sql in statements:
-            cursor.execute(sql)
-    run.parties_affected = run.newly_affected = int(parties)
+    for sql in rebuild:
+        cursor.execute(sql)
+    run.parties_affected = run.newly_affected = parties
     run.units_affected = int(units)
     run.no_longer_affected = run.still_affected = 0
 
 
-def _insert_entries(
-    run: MatchRun, now: Any, party: str, units: str, holdings: str, rest: str, params: list[Any]
-) -> tuple[str, list[Any]]:
-    """``INSERT ... SELECT`` of affected entries: one per ``party`` with its ``units`` and
-    ``holdings``, selected by ``rest`` (``FROM ...``, with ``params``)."""
+def _insert_entries(run: MatchRun, now: Any, rest: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """``INSERT ... SELECT`` of affected entries, one per stored party ``p``, selected by
+    ``rest`` (``FROM ...``, with ``params``)."""
     return (
         f"INSERT INTO {LEDGER_ENTRY} (incident_id, party_id, status, units, holdings_count,"
-        " added_run_id, removed_run_id, first_affected_at, updated_at)"
-        f" SELECT %s, {party}, %s, {units}, {holdings}, %s, NULL, %s, %s {rest}",
+        " holdings, added_run_id, removed_run_id, first_affected_at, updated_at)"
+        f" SELECT %s, p.party_id, %s, p.units, p.holdings, p.pairs, %s, NULL, %s, %s {rest}",
         [run.incident_id, LedgerStatus.AFFECTED, run.pk, now, now, *params],
     )
 
 
-def _holdings_by_party(incident_id: int) -> tuple[str, list[Any]]:
-    """The match's holdings as a ``FROM ... WHERE``, to be grouped by party in party order.
-
-    Run after the ledger holdings are written, so both sources hold the same rows:
-
-    - SQLite reads them from the ledger holdings' (incident, party, quantity) index, already
-      in party order, so its GROUP BY needs no sort (a sort was a third of writing the
-      entries);
-    - PostgreSQL reads the stored selection (stored in party order, so the sort in the
-      subquery only checks it): it groups sorted rows as they come, for less than it hashes
-      them (and then sorts the groups), and the ledger holdings' indexes may not be built
-      yet.
-    """
-    if connection.vendor == "postgresql":
-        return f"FROM (SELECT party_id, quantity FROM {MATCHED} ORDER BY party_id) m WHERE true", []
-    return f"FROM {LEDGER_HOLDING} m WHERE m.incident_id = %s", [incident_id]
-
-
-def _drop_indexes(cursor: Any, rows: int) -> dict[str, list[str]]:
-    """Drop ledger indexes for a large first match, where building them again is cheaper.
-
-    Returns, per table whose indexes were dropped, the statements that build them again,
-    exactly as they were (the definitions are read from the database). Only tables holding at
-    most ``rows * BULK_EXISTING_PER_NEW`` rows qualify.
+def _drop_indexes(cursor: Any, rows: int) -> list[str]:
+    """Drop the entries' indexes for a large first match, where building them again is
+    cheaper; the statements that build them again, exactly as they were (the definitions
+    are read from the database). Only when the table holds at most
+    ``rows * BULK_EXISTING_PER_NEW`` rows.
 
     On PostgreSQL, keeping an index up to date costs about four times what building it after
     the inserts does; dropping an index locks its table against readers until the commit, so
@@ -408,15 +418,13 @@ def _drop_indexes(cursor: Any, rows: int) -> dict[str, list[str]]:
     builds them (measured on 10 M holdings), and cannot drop the unique constraints, which
     are part of the tables: it always writes row by row.
     """
-    rebuild: dict[str, list[str]] = {}
     if connection.vendor != "postgresql":
-        return rebuild
+        return []
     limit = rows * BULK_EXISTING_PER_NEW
-    for table in (LEDGER_HOLDING, LEDGER_ENTRY):
-        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) t", [limit + 1])
-        if cursor.fetchone()[0] <= limit and _lock_now(cursor, table):
-            rebuild[table] = _drop_postgresql_indexes(cursor, table)
-    return rebuild
+    cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {LEDGER_ENTRY} LIMIT %s) t", [limit + 1])
+    if cursor.fetchone()[0] > limit or not _lock_now(cursor, LEDGER_ENTRY):
+        return []
+    return _drop_postgresql_indexes(cursor, LEDGER_ENTRY)
 
 
 def _lock_now(cursor: Any, table: str) -> bool:
@@ -458,107 +466,30 @@ def _drop_postgresql_indexes(cursor: Any, table: str) -> list[str]:
     return rebuild
 
 
-def _store_selection(cursor: Any, selection: Selection, *, indexed: bool) -> int:
-    """Keep the selection in a temporary table, ``(id, party_id, quantity)``; its row count.
-
-    The ledger is written from it in several statements; the holdings are read only once.
-    A rematch looks holdings up in it by id, so it gets a key and statistics.
-    """
-    sql, params = selection.sql, selection.params
-    if selection.is_empty:
-        sql, params = f"SELECT h.id, h.party_id, h.quantity FROM {HOLDING} h WHERE false", ()
-    if connection.vendor == "postgresql":
-        # CREATE TABLE AS may read the holdings with parallel workers (INSERT ... SELECT
-        # may not). The planner underestimates how many rows a selection of many lots
-        # returns, and with them the cost of passing them from the workers; a lower cost
-        # per row passed lets it pick the parallel scan it already picks for a count.
-        cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
-        # Stored in party order (the workers sort their shares): the entries are grouped by
-        # party and the ledger holdings' (incident, party, quantity) index is built from
-        # rows in that order, and PostgreSQL's sort returns rows already in order after one
-        # pass over them.
-        sql = f"SELECT * FROM ({sql}) s ORDER BY party_id"
-    return _store_rows(cursor, MATCHED, ("id", "party_id", "quantity"), sql, params, keyed=indexed)
-
-
-def _store_rows(
-    cursor: Any, table: str, columns: tuple[str, ...], sql: str, params: Any, *, keyed: bool
-) -> int:
-    """Keep the integer rows of ``sql`` in a temporary ``table``; its row count.
-
-    On PostgreSQL the table is filled by ``CREATE TABLE AS`` and, when ``keyed``, keyed by
-    its first column after the fill (cheaper than keeping a key up to date row by row), with
-    statistics for the plans that look rows up in it. On SQLite the first column is always
-    the key, an ``INTEGER PRIMARY KEY``: the row id, which costs nothing filled in order.
-    """
-    cursor.execute(f"DROP TABLE IF EXISTS {table}")
-    if connection.vendor == "postgresql":
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({', '.join(columns)}) AS {sql}", params)
-        rows = max(cursor.rowcount, 0)
-        if keyed:
-            cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({columns[0]})")
-            cursor.execute(f"ANALYZE {table}")
-        return rows
-    key, *rest = columns
-    definitions = [f"{key} INTEGER PRIMARY KEY", *(f"{c} INTEGER NOT NULL" for c in rest)]
-    cursor.execute(f"CREATE TEMPORARY TABLE {table} ({', '.join(definitions)})")
-    cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {sql}", params)
-    return max(cursor.rowcount, 0)
-
-
 def _has_rows(cursor: Any, table: str, incident_id: int) -> bool:
     cursor.execute(f"SELECT 1 FROM {table} WHERE incident_id = %s LIMIT 1", [incident_id])
     return cursor.fetchone() is not None
 
 
-def _update_ledger_holdings(cursor: Any, incident_id: int) -> None:
-    """Bring the incident's ledger holdings to the selection, writing only what changed."""
-    lh = LEDGER_HOLDING
-    cursor.execute(
-        f"DELETE FROM {lh} WHERE incident_id = %s"
-        f" AND NOT EXISTS (SELECT 1 FROM {MATCHED} m WHERE m.id = {lh}.holding_id)",
-        [incident_id],
-    )
-    # A holding can change hands or quantity between two matches.
-    cursor.execute(
-        f"UPDATE {lh} SET"
-        f" party_id = (SELECT m.party_id FROM {MATCHED} m WHERE m.id = {lh}.holding_id),"
-        f" quantity = (SELECT m.quantity FROM {MATCHED} m WHERE m.id = {lh}.holding_id)"
-        f" WHERE incident_id = %s AND EXISTS (SELECT 1 FROM {MATCHED} m"
-        f" WHERE m.id = {lh}.holding_id"
-        f" AND (m.party_id <> {lh}.party_id OR m.quantity <> {lh}.quantity))",
-        [incident_id],
-    )
-    cursor.execute(
-        f"INSERT INTO {lh} (incident_id, holding_id, party_id, quantity)"
-        f" SELECT %s, m.id, m.party_id, m.quantity FROM {MATCHED} m WHERE NOT EXISTS"
-        f" (SELECT 1 FROM {lh} WHERE {lh}.incident_id = %s AND {lh}.holding_id = m.id)"
-        " ORDER BY m.id",
-        [incident_id, incident_id],
-    )
-
-
-def _update_ledger_entries(cursor: Any, run: MatchRun, now: Any) -> None:
+def _update_ledger(cursor: Any, run: MatchRun, now: Any) -> None:
     """Bring the incident's entries to the match, writing only those that change; count.
 
-    The match's parties, with their units and holdings, are stored once, keyed by party,
-    and compared with the entries by key: an entry that stays with the same units is not
-    written at all, so a rematch of an unchanged scope writes no entry. An entry that was
-    removed and comes back is newly affected again, so its added_run moves to this run; an
-    entry that stays keeps its added_run. Every comparison is a lookup by key, so no plan
-    (the ledger's statistics can lag behind a large first match) compares every entry with
-    every party.
+    The entries are compared with the stored parties by key: an entry that stays with the
+    same holdings and units is not written at all, so a rematch of an unchanged scope writes
+    nothing. An entry that was removed and comes back is newly affected again, so its
+    added_run moves to this run; an entry that stays keeps its added_run. Every comparison
+    is a lookup by key, so no plan (the ledger's statistics can lag behind a large first
+    match) compares every entry with every party.
     """
     incident_id = run.incident_id
-    e, p = LEDGER_ENTRY, MATCHED_PARTIES
-    _store_parties(cursor, incident_id)
+    e = LEDGER_ENTRY
     # UPDATE ... FROM: PostgreSQL, and SQLite from 3.33 (Python 3.11 on Debian has 3.40).
     cursor.execute(
-        f"UPDATE {e} SET units = p.units, holdings_count = p.holdings,"
+        f"UPDATE {e} SET units = p.units, holdings_count = p.holdings, holdings = p.pairs,"
         f" added_run_id = CASE WHEN {e}.status = %s THEN %s ELSE {e}.added_run_id END,"
-        f" status = %s, removed_run_id = NULL, updated_at = %s FROM {p} p"
+        f" status = %s, removed_run_id = NULL, updated_at = %s FROM {MATCHED_PARTIES} p"
         f" WHERE {e}.incident_id = %s AND {e}.party_id = p.party_id"
-        f" AND ({e}.status <> %s OR {e}.units <> p.units OR {e}.holdings_count <> p.holdings)",
+        f" AND ({e}.status <> %s OR {e}.units <> p.units OR {e}.holdings <> p.pairs)",
         [
             LedgerStatus.REMOVED,
             run.pk,
@@ -572,22 +503,25 @@ def _update_ledger_entries(cursor: Any, run: MatchRun, now: Any) -> None:
         *_insert_entries(
             run,
             now,
-            "p.party_id",
-            "p.units",
-            "p.holdings",
-            f"FROM {p} p WHERE NOT EXISTS (SELECT 1 FROM {e}"
+            f"FROM {MATCHED_PARTIES} p WHERE NOT EXISTS (SELECT 1 FROM {e}"
             f" WHERE {e}.incident_id = %s AND {e}.party_id = p.party_id) ORDER BY p.party_id",
             [incident_id],
         )
     )
     cursor.execute(
-        f"UPDATE {e} SET status = %s, removed_run_id = %s, updated_at = %s"
-        f" WHERE incident_id = %s AND status = %s"
-        f" AND NOT EXISTS (SELECT 1 FROM {p} p WHERE p.party_id = {e}.party_id)",
-        [LedgerStatus.REMOVED, run.pk, now, incident_id, LedgerStatus.AFFECTED],
+        f"UPDATE {e} SET status = %s, removed_run_id = %s, updated_at = %s, holdings = %s"
+        f" WHERE incident_id = %s AND status = %s AND NOT EXISTS"
+        f" (SELECT 1 FROM {MATCHED_PARTIES} p WHERE p.party_id = {e}.party_id)",
+        [
+            LedgerStatus.REMOVED,
+            run.pk,
+            now,
+            LedgerEntry._meta.get_field("holdings").get_db_prep_value([], connection),
+            incident_id,
+            LedgerStatus.AFFECTED,
+        ],
     )
     run.no_longer_affected = max(cursor.rowcount, 0)
-    cursor.execute(f"DROP TABLE {p}")
     cursor.execute(
         "SELECT COUNT(*), COALESCE(SUM(units), 0),"
         " COALESCE(SUM(CASE WHEN added_run_id = %s THEN 1 ELSE 0 END), 0)"
@@ -599,17 +533,3 @@ def _update_ledger_entries(cursor: Any, run: MatchRun, now: Any) -> None:
     run.units_affected = int(units)
     run.newly_affected = int(newly)
     run.still_affected = run.parties_affected - run.newly_affected
-
-
-def _store_parties(cursor: Any, incident_id: int) -> None:
-    """Keep the match's parties in a temporary table keyed by party: ``(party_id, units,
-    holdings)``, written in party order (so the key costs a pass over sorted rows)."""
-    source, params = _holdings_by_party(incident_id)
-    _store_rows(
-        cursor,
-        MATCHED_PARTIES,
-        ("party_id", "units", "holdings"),
-        f"SELECT party_id, SUM(quantity), COUNT(*) {source} GROUP BY party_id ORDER BY party_id",
-        params,
-        keyed=True,
-    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -197,9 +199,72 @@ def _run_key(**options: Any) -> models.ForeignKey[Any, Any]:
     )
 
 
+class HoldingsField(models.Field[Any, Any]):
+    """A ledger entry's affected holdings: ``[[holding id, units], ...]`` in holding order.
+
+    A two-dimensional ``bigint`` array on PostgreSQL (what ``array_agg`` of pairs builds) and
+    JSON text on SQLite (what ``json_group_array`` builds, in the same compact form as here,
+    so that a rematch compares the two as text). The match writes it in SQL, hundreds of
+    thousands of entries at a time."""
+
+    description = "affected holdings as [holding id, units] pairs"
+
+    def db_type(self, connection: Any) -> str:
+        return "bigint[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> list[list[int]]:
+        return self.to_python(value)
+
+    def to_python(self, value: Any) -> list[list[int]]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = json.loads(value)
+        return [[int(holding), int(units)] for holding, units in value]
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> str:
+        pairs = self.to_python(value)
+        if connection.vendor == "postgresql":
+            return "{" + ",".join(f"{{{holding},{units}}}" for holding, units in pairs) + "}"
+        return json.dumps(pairs, separators=(",", ":"))
+
+
+# Holdings read by id per query: well under every database's limit on parameters.
+HOLDINGS_PER_QUERY = 5000
+
+
 class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
     def affected(self) -> LedgerEntryQuerySet:
         return self.filter(status=choices.LedgerStatus.AFFECTED)
+
+    def holdings(
+        self, holdings: models.QuerySet[Holding] | None = None
+    ) -> Iterator[tuple[int, int, Holding]]:
+        """``(party id, units, holding)`` for every affected holding of these entries, in
+        party then holding order; ``holdings`` narrows or shapes the holdings read (a holding
+        deleted since the match is skipped)."""
+        source = holdings if holdings is not None else Holding.objects.all()
+        rows = self.order_by("party_id").values_list("party_id", "holdings")
+        batch: list[tuple[int, list[list[int]]]] = []
+        for row in rows.iterator(chunk_size=2000):
+            batch.append(row)
+            if sum(len(pairs) for _, pairs in batch) >= HOLDINGS_PER_QUERY:
+                yield from _with_holdings(batch, source)
+                batch = []
+        yield from _with_holdings(batch, source)
+
+
+def _with_holdings(
+    batch: list[tuple[int, list[list[int]]]], source: models.QuerySet[Holding]
+) -> Iterator[tuple[int, int, Holding]]:
+    ids = [holding for _, pairs in batch for holding, _ in pairs]
+    found: dict[int, Holding] = {}
+    for start in range(0, len(ids), HOLDINGS_PER_QUERY):
+        found.update(source.in_bulk(ids[start : start + HOLDINGS_PER_QUERY]))
+    for party, pairs in batch:
+        for holding, units in pairs:
+            if holding in found:
+                yield party, units, found[holding]
 
 
 class LedgerEntry(models.Model):
@@ -238,6 +303,11 @@ class LedgerEntry(models.Model):
     )
     units = models.PositiveIntegerField(default=0)
     holdings_count = models.PositiveIntegerField(default=0)
+    # The party's affected holdings with their units, as of the latest match: part of the
+    # entry rather than a row each, since writing rows is what a large match spends its time
+    # on (a row per holding was as many rows again, with two more indexes to build). Empty
+    # once the entry is removed; read through ``LedgerEntry.objects.holdings()``.
+    holdings = HoldingsField(default=list, editable=False)
     # The run keys are bookkeeping written by the match itself, hundreds of thousands at a
     # time: no database constraint or index (a deferred check per row cost PostgreSQL more
     # than the match); the ORM still nulls them if a run is deleted. A rematch writes only
@@ -261,37 +331,3 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party} in {self.incident.reference}"
-
-
-class LedgerHolding(models.Model):
-    """One affected holding of an incident, rebuilt by every match."""
-
-    # Rebuilt wholesale by every match from holdings read in the same transaction, so the
-    # database does not re-check each key (at 10 M holdings the deferred checks cost more
-    # than the match); deleting a holding, party or incident still cascades through the ORM.
-    incident = models.ForeignKey(
-        Incident,
-        on_delete=models.CASCADE,
-        related_name="ledger_holdings",
-        db_constraint=False,
-        db_index=False,
-    )
-    # Read by incident: the (incident, holding) primary key serves a rematch, and the
-    # (incident, party, quantity) index a party's holdings and the match's sums per party,
-    # read in party order from the index alone. Deleting a holding (rare) scans the table.
-    holding = models.ForeignKey(
-        Holding, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    party = models.ForeignKey(
-        Party, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    quantity = models.PositiveIntegerField()
-    # Keyed by (incident, holding), not by a serial id: a match writes hundreds of thousands
-    # of rows, and an id would cost each one a sequence call and the table a third index.
-    pk = models.CompositePrimaryKey("incident", "holding")
-
-    class Meta:
-        indexes = [models.Index(fields=["incident", "party", "quantity"])]
-
-    def __str__(self) -> str:
-        return f"holding {self.holding_id} in incident {self.incident_id}"

@@ -20,12 +20,13 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from recalldesk.incidents.models import LedgerHolding
+from recalldesk.incidents.models import LedgerEntry
 from recalldesk.outreach import choices
 from recalldesk.outreach.alerts import alert_team
 from recalldesk.outreach.channels import CHANNELS, Outgoing, Transport, TransportError
 from recalldesk.outreach.models import BadContact, Delivery, RateSlot, Wave
 from recalldesk.outreach.rendering import ack_link, compiled_for
+from recalldesk.registry.models import Holding
 
 log = logging.getLogger(__name__)
 Status = choices.DeliveryStatus
@@ -89,16 +90,14 @@ def units_text(incident_id: int, party_ids: Iterable[int] | QuerySet[Any]) -> di
     party ids (it goes into the SQL as a subquery: no per-id work in Python)."""
     lines: dict[int, list[str]] = defaultdict(list)
     parties = party_ids if isinstance(party_ids, QuerySet) else list(party_ids)
-    rows = LedgerHolding.objects.filter(incident_id=incident_id, party_id__in=parties).values_list(
-        "party_id",
-        "quantity",
-        "holding__product__name",
-        "holding__lot",
-        "holding__serial",
-        "holding__service",
-        "holding__account_number",
+    entries = LedgerEntry.objects.filter(incident_id=incident_id, party_id__in=parties)
+    holdings = Holding.objects.select_related("product").only(
+        "lot", "serial", "service", "account_number", "product__name"
     )
-    for party_id, quantity, product, lot, serial, service, account in rows:
+    for party_id, quantity, holding in entries.holdings(holdings):
+        product = holding.product.name if holding.product else ""
+        lot, serial = holding.lot, holding.serial
+        service, account = holding.service, holding.account_number
         if service or account:
             bits = [service or "Service", f"account {account}" if account else ""]
         else:

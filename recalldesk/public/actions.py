@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from recalldesk.audit.models import ChangeRecord, record_change
 from recalldesk.incidents.actions import check_perm
-from recalldesk.incidents.models import Incident, LedgerEntry, LedgerHolding
+from recalldesk.incidents.models import Incident, LedgerEntry
 from recalldesk.public import choices
 from recalldesk.public.models import PublicPage, Question, Subscriber, Update, UpdateText
 from recalldesk.registry.choices import HoldingSource, PartyRole
@@ -288,12 +288,10 @@ def do_register(
             party=party,
             units=quantity,
             holdings_count=1,
+            holdings=[[holding.pk, quantity]],
             added_run=last_run,
             first_affected_at=now,
             updated_at=now,
-        )
-        LedgerHolding.objects.create(
-            incident=incident, holding=holding, party=party, quantity=quantity
         )
         record_change(
             None,

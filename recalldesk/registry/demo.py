@@ -41,7 +41,7 @@ from recalldesk.incidents import actions
 from recalldesk.incidents.choices import Classification, IncidentKind, IncidentStatus
 from recalldesk.incidents.forms import ScopeForm
 from recalldesk.incidents.matching import build_ledger
-from recalldesk.incidents.models import Incident, LedgerEntry, LedgerHolding
+from recalldesk.incidents.models import Incident, LedgerEntry
 from recalldesk.registry.choices import (
     Channel,
     ConsigneeKind,
@@ -154,8 +154,7 @@ def wipe_demo() -> None:
         if incidents:
             marks = ", ".join(str(pk) for pk in incidents)
             cursor.execute(f"DELETE FROM {Delivery._meta.db_table} WHERE incident_id IN ({marks})")
-        for model in (LedgerHolding, LedgerEntry):
-            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE party_id IN ({parties})")
+        cursor.execute(f"DELETE FROM {LedgerEntry._meta.db_table} WHERE party_id IN ({parties})")
         ChangeRecord.objects.filter(
             object_type__app_label="incidents",
             object_type__model="incident",

@@ -23,7 +23,6 @@ from recalldesk.audit.models import ChangeRecord, diff_fields, record_change
 from recalldesk.incidents.models import (
     Incident,
     LedgerEntry,
-    LedgerHolding,
     Scope,
     ScopeSerialRange,
 )
@@ -277,21 +276,24 @@ def claimable(incident: Incident, party: Party) -> list[Claimable]:
     """The party's affected holdings in the ledger, with what earlier claims already cover
     (rejected claims do not count)."""
     rows = list(
-        LedgerHolding.objects.filter(incident=incident, party=party)
-        .select_related("holding__product")
-        .order_by("holding_id")
+        LedgerEntry.objects.filter(incident=incident, party=party).holdings(
+            Holding.objects.select_related("product")
+        )
     )
     taken: dict[int, tuple[int, list[str]]] = {}
     for unit in (
         ClaimUnit.objects.filter(
-            holding_id__in=[r.holding_id for r in rows], claim__incident=incident
+            holding_id__in=[row[2].pk for row in rows], claim__incident=incident
         )
         .exclude(claim__status=choices.ClaimStatus.REJECTED)
         .select_related("claim")
     ):
         count, numbers = taken.get(unit.holding_id, (0, []))
         taken[unit.holding_id] = (count + unit.quantity, [*numbers, unit.claim.number])
-    return [Claimable(r.holding, r.quantity, *taken.get(r.holding_id, (0, []))) for r in rows]
+    return [
+        Claimable(holding, units, *taken.get(holding.pk, (0, [])))
+        for _party, units, holding in rows
+    ]
 
 
 def offers_for(incident: Incident, party: Party, holdings: list[Claimable]) -> list[Offer]:

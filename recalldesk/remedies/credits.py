@@ -11,8 +11,9 @@ from django.db import transaction
 from django.db.models import F, Subquery
 from django.utils import timezone
 
-from recalldesk.incidents.models import Incident, LedgerEntry, LedgerHolding, Scope
+from recalldesk.incidents.models import Incident, LedgerEntry, Scope
 from recalldesk.registry.choices import HoldingKind
+from recalldesk.registry.models import Holding
 from recalldesk.remedies import choices
 from recalldesk.remedies.models import Offer, ServiceCredit
 
@@ -49,18 +50,18 @@ def apply_offer(offer: Offer) -> int:
     incident = offer.incident
     scope = Scope.objects.get(incident_id=incident.pk)
     window = (scope.window_start, scope.window_end)
-    done = ServiceCredit.objects.filter(offer=offer).values("holding_id")
-    rows = (
-        LedgerHolding.objects.filter(incident=incident, holding__kind=HoldingKind.SERVICE)
-        .exclude(holding_id__in=Subquery(done))
-        .values_list("holding_id", "party_id", "holding__period_start", "holding__period_end")
-        .order_by("holding_id")
+    done = set(ServiceCredit.objects.filter(offer=offer).values_list("holding_id", flat=True))
+    rows = LedgerEntry.objects.filter(incident=incident).holdings(
+        Holding.objects.filter(kind=HoldingKind.SERVICE).only("period_start", "period_end")
     )
     added = 0
     pending: list[ServiceCredit] = []
     with transaction.atomic():
-        for holding_id, party_id, start, end in rows.iterator(chunk_size=BATCH):
-            days = outage_days(window, (start, end))
+        for party_id, _, holding in rows:
+            if holding.pk in done:
+                continue
+            holding_id = holding.pk
+            days = outage_days(window, (holding.period_start, holding.period_end))
             if days <= 0:
                 continue
             pending.append(

@@ -10,10 +10,10 @@ import random
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db.models import Min
 
 from recalldesk.incidents.models import Incident, LedgerEntry
 from recalldesk.registry.choices import PartyRole
+from recalldesk.registry.models import Holding
 from recalldesk.remedies import actions, choices
 from recalldesk.remedies.models import CapacityWeek, Claim, Offer, PriorityRule, monday
 
@@ -64,7 +64,14 @@ def build_remedies_demo(incident: Incident, seed: int = 7) -> int:
         week_start=monday(dt.date.today()) + dt.timedelta(weeks=3),
         units=400,
     )
-    oldest = incident.ledger_holdings.aggregate(first=Min("holding__manufactured_on"))["first"]
+    manufactured = [
+        holding.manufactured_on
+        for _, _, holding in incident.ledger.holdings(
+            Holding.objects.filter(manufactured_on__isnull=False).only("manufactured_on")
+        )
+        if holding.manufactured_on is not None
+    ]
+    oldest = min(manufactured, default=None)
     PriorityRule.objects.create(
         incident=incident,
         name="Units from the first production months",

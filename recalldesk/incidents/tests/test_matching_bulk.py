@@ -1,8 +1,8 @@
 """A large first match may drop the ledger's indexes and build them again after its inserts.
 
 It must store the same ledger as the row-by-row path and leave the schema exactly as it was;
-it only takes that path on PostgreSQL, when the ledger tables hold no more rows than it writes
-and no other transaction is using them.
+it only takes that path on PostgreSQL, when the ledger holds no more rows than it writes and
+no other transaction is using it.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from recalldesk.incidents import matching
-from recalldesk.incidents.models import LedgerEntry, LedgerHolding
+from recalldesk.incidents.models import LedgerEntry
 from recalldesk.incidents.tests.builders import holding, incident, party, product, save_and_match
 
 pytestmark = pytest.mark.django_db
 
-TABLES = (matching.LEDGER_HOLDING, matching.LEDGER_ENTRY)
+TABLES = (matching.LEDGER_ENTRY,)
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the bulk path is taken on PostgreSQL only"
 )
@@ -67,9 +67,8 @@ def entries(target: Any) -> list[tuple[Any, ...]]:
 def ledger(target: Any) -> list[tuple[Any, ...]]:
     """Everything a match stores for ``target``: its entries, then its holdings."""
     holdings = sorted(
-        LedgerHolding.objects.filter(incident=target).values_list(
-            "party__name", "holding__external_id", "quantity"
-        )
+        (h.party.name, h.external_id, units)
+        for _, units, h in LedgerEntry.objects.filter(incident=target).holdings()
     )
     return [*entries(target), *holdings]
 
@@ -172,13 +171,13 @@ def test_a_first_match_keeps_the_indexes_of_a_table_another_transaction_reads(
     before = schema()
     reader = connection.get_new_connection(connection.get_connection_params())
     try:
-        reader.execute(f"LOCK TABLE {matching.LEDGER_HOLDING} IN ACCESS SHARE MODE")
+        reader.execute(f"LOCK TABLE {matching.LEDGER_ENTRY} IN ACCESS SHARE MODE")
         with CaptureQueriesContext(connection) as queries:
             run = save_and_match(coordinator, target, products=[heater], lots=["L1"])
     finally:
         reader.close()
 
-    assert dropped(queries) == {matching.LEDGER_ENTRY}
+    assert not dropped(queries)
     assert schema() == before
     assert entries(target) == [
         ("Alice", "affected", 2, 1),
@@ -187,24 +186,21 @@ def test_a_first_match_keeps_the_indexes_of_a_table_another_transaction_reads(
     assert run.units_affected == 3
 
 
-def test_ledger_holdings_are_keyed_by_incident_and_holding_without_a_serial_id(coordinator, heater):
+def test_a_match_writes_no_row_per_holding(coordinator, heater):
     someone = party("Alice")
-    held = holding(someone, heater, lot="L1", quantity=2)
-    first, second = incident(coordinator, title="First"), incident(coordinator, title="Second")
-    for target in (first, second):
-        save_and_match(coordinator, target, products=[heater], lots=["L1"])
+    for lot in ("L1", "L2", "L3"):
+        holding(someone, heater, lot=lot)
+    target = incident(coordinator)
 
-    with connection.cursor() as cursor:
-        key = connection.introspection.get_primary_key_columns(cursor, matching.LEDGER_HOLDING)
-        columns = {
-            column.name
-            for column in connection.introspection.get_table_description(
-                cursor, matching.LEDGER_HOLDING
-            )
-        }
-    assert sorted(key or []) == ["holding_id", "incident_id"]
-    assert "id" not in columns
-    assert LedgerHolding.objects.get(pk=(first.pk, held.pk)).quantity == 2
-    assert LedgerHolding.objects.filter(holding=held).count() == 2
-    with pytest.raises(IntegrityError), transaction.atomic():
-        LedgerHolding.objects.create(incident=first, holding=held, party=someone, quantity=1)
+    with CaptureQueriesContext(connection) as queries:
+        run = save_and_match(coordinator, target, products=[heater], lots=["L1", "L2", "L3"])
+
+    writes = [
+        q["sql"].split(" (")[0]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))
+        and "recalldesk_matched" not in q["sql"].split(" SELECT ")[0]
+    ]
+    assert run.holdings_matched == 3
+    assert f"INSERT INTO {matching.LEDGER_ENTRY}" in writes
+    assert not [w for w in writes if "ledger" in w and matching.LEDGER_ENTRY not in w]

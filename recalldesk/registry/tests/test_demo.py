@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from stdnum import ean
 
 from recalldesk.incidents.choices import IncidentKind, IncidentStatus, LedgerStatus
-from recalldesk.incidents.models import Incident, LedgerEntry, LedgerHolding
+from recalldesk.incidents.models import Incident, LedgerEntry
 from recalldesk.registry.choices import ConsigneeKind, HoldingKind, PartyRole
 from recalldesk.registry.demo import DEMO_PASSWORD, MARK, STAFF
 from recalldesk.registry.models import ConsigneeContact, Holding, Party, Product
@@ -168,10 +168,9 @@ def test_the_demo_recall_is_active_and_its_ledger_lists_holders_of_units_in_scop
     expected = {h.pk for h in Holding.objects.all() if in_scope(h)}
     entries = LedgerEntry.objects.filter(incident=incident, status=LedgerStatus.AFFECTED)
     assert entries.exists()
-    assert (
-        set(LedgerHolding.objects.filter(incident=incident).values_list("holding_id", flat=True))
-        == expected
-    )
+    assert {
+        h.pk for _, _, h in LedgerEntry.objects.filter(incident=incident).holdings()
+    } == expected
     for entry in entries:
         held = Holding.objects.filter(party=entry.party_id, pk__in=expected)
         assert held.exists()
