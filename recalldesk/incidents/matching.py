@@ -287,10 +287,10 @@ MATCHED = "recalldesk_matched"
 MATCHED_PARTIES = "recalldesk_matched_parties"
 
 # On PostgreSQL, a first match writes the entries with their indexes dropped and builds them
-# again after the insert (a sort each, instead of a B-tree descent per row) when it writes at
-# least this many entries ...
+# again after the insert (a sort each, instead of a B-tree descent per row) when it matches at
+# least this many holdings ...
 BULK_MIN_ROWS = 20_000
-# ... and the table holds at most this many rows per entry written, since a rebuild also
+# ... and the table holds at most this many rows per holding matched, since a rebuild also
 # sorts the rows already there (of other incidents).
 BULK_EXISTING_PER_NEW = 1
 
@@ -311,81 +311,75 @@ def _write_ledger(run: MatchRun, scope: Scope) -> None:
             # fraction of a second can lose this match, never half of it, and the run is
             # only marked done by a later (durable) commit, so it would show as running.
             cursor.execute("SET LOCAL synchronous_commit = off")
-        first = not _has_rows(cursor, LEDGER_ENTRY, incident_id)
-        parties = _store_parties(cursor, selection_for(scope), keyed=not first)
-        cursor.execute(f"SELECT COALESCE(SUM(holdings), 0) FROM {MATCHED_PARTIES}")
-        run.holdings_matched = int(cursor.fetchone()[0])
-        if first:
-            _insert_ledger(cursor, run, parties, now)
-        else:
+        run.holdings_matched = _store_selection(cursor, selection_for(scope))
+        if _has_rows(cursor, LEDGER_ENTRY, incident_id):
             _update_ledger(cursor, run, now)
-        cursor.execute(f"DROP TABLE {MATCHED_PARTIES}")
+        else:
+            _insert_ledger(cursor, run, now)
+        cursor.execute(f"DROP TABLE {MATCHED}")
     run.scope_version = scope.version
 
 
-def _store_parties(cursor: Any, selection: Selection, *, keyed: bool) -> int:
-    """Keep the match's parties in a temporary table, in party order: ``(party_id, units,
-    holdings, pairs)``, ``pairs`` being the party's holdings as an entry stores them (in
-    holding order, so that equal holdings compare equal); its row count.
-
-    The holdings are read once, by the selection; nothing is written per holding. A rematch
-    compares the entries with the parties by key, so it gets a key and statistics.
-    """
+def _store_selection(cursor: Any, selection: Selection) -> int:
+    """Keep the selection in a temporary table, ``(id, party_id, quantity)`` in (party,
+    holding) order; its row count. The holdings are read once; the ledger is written from
+    this table, grouped by party (``_parties``)."""
     sql, params = selection.sql, selection.params
     if selection.is_empty:
         sql, params = f"SELECT h.id, h.party_id, h.quantity FROM {HOLDING} h WHERE false", ()
-    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED_PARTIES}")
+    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED}")
     if connection.vendor == "postgresql":
         # CREATE TABLE AS may read the holdings with parallel workers (INSERT ... SELECT
-        # may not), which also sort their shares; the parties are then grouped from rows
-        # already in (party, holding) order, so each party's pairs come in holding order.
-        # The planner underestimates how many rows a selection of many lots returns, and
-        # with them the cost of passing them from the workers; a lower cost per row passed
-        # lets it pick the parallel scan it already picks for a count.
+        # may not), which also sort their shares. The planner underestimates how many rows
+        # a selection of many lots returns, and with them the cost of passing them from the
+        # workers; a lower cost per row passed lets it pick the parallel scan it already
+        # picks for a count.
         cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id, units, holdings, pairs) AS"
-            " SELECT party_id, SUM(quantity), COUNT(*), array_agg(ARRAY[id, quantity::bigint])"
-            f" FROM (SELECT * FROM ({sql}) s ORDER BY party_id, id) m"
-            " GROUP BY party_id ORDER BY party_id",
+            f"CREATE TEMPORARY TABLE {MATCHED} (id, party_id, quantity) AS"
+            f" SELECT * FROM ({sql}) s ORDER BY party_id, id",
             params,
         )
-        rows = max(cursor.rowcount, 0)
-        if keyed:
-            cursor.execute(f"ALTER TABLE {MATCHED_PARTIES} ADD PRIMARY KEY (party_id)")
-            cursor.execute(f"ANALYZE {MATCHED_PARTIES}")
-        return rows
-    # SQLite: the selection goes into a table keyed by (party, holding), which keeps it in
-    # that order, so the parties are grouped by reading it in key order, each party's pairs
-    # in holding order (json_group_array takes rows in the order they come). The parties'
-    # INTEGER PRIMARY KEY is SQLite's row id: filled in party order, it costs nothing.
-    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED}")
+        return max(cursor.rowcount, 0)
+    # Keyed by (party, holding), SQLite keeps the rows in that order.
     cursor.execute(
         f"CREATE TEMPORARY TABLE {MATCHED} (party_id INTEGER NOT NULL, id INTEGER NOT NULL,"
         " quantity INTEGER NOT NULL, PRIMARY KEY (party_id, id)) WITHOUT ROWID"
     )
     cursor.execute(f"INSERT INTO {MATCHED} (id, party_id, quantity) {sql}", params)
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id INTEGER PRIMARY KEY,"
-        " units INTEGER NOT NULL, holdings INTEGER NOT NULL, pairs TEXT NOT NULL)"
-    )
-    cursor.execute(
-        f"INSERT INTO {MATCHED_PARTIES} (party_id, units, holdings, pairs)"
-        " SELECT party_id, SUM(quantity), COUNT(*), json_group_array(json_array(id, quantity))"
+    return max(cursor.rowcount, 0)
+
+
+def _parties() -> str:
+    """The stored selection grouped by party, in party order: ``(party_id, units, holdings,
+    pairs)``, ``pairs`` being the party's holdings as an entry stores them, in holding order
+    (so that the same holdings always compare equal).
+
+    The rows are read in (party, holding) order, which each aggregate keeps: on PostgreSQL
+    the sort only checks the stored order, on SQLite the table's key gives it.
+    """
+    if connection.vendor == "postgresql":
+        return (
+            "SELECT party_id, SUM(quantity) AS units, COUNT(*) AS holdings,"
+            " array_agg(ARRAY[id, quantity::bigint]) AS pairs"
+            f" FROM (SELECT * FROM {MATCHED} ORDER BY party_id, id) m"
+            " GROUP BY party_id ORDER BY party_id"
+        )
+    return (
+        "SELECT party_id, SUM(quantity) AS units, COUNT(*) AS holdings,"
+        " json_group_array(json_array(id, quantity)) AS pairs"
         f" FROM {MATCHED} GROUP BY party_id ORDER BY party_id"
     )
-    rows = max(cursor.rowcount, 0)
-    cursor.execute(f"DROP TABLE {MATCHED}")
-    return rows
 
 
-def _insert_ledger(cursor: Any, run: MatchRun, parties: int, now: Any) -> None:
+def _insert_ledger(cursor: Any, run: MatchRun, now: Any) -> None:
     """A first match: every party is new, so the entries get one plain insert, in party
     order (the order of the ledger's unique key, which a new incident's rows extend at its
     end: the cheapest insert a B-tree has)."""
-    rebuild = _drop_indexes(cursor, parties) if parties >= BULK_MIN_ROWS else []
-    cursor.execute(*_insert_entries(run, now, f"FROM {MATCHED_PARTIES} p ORDER BY p.party_id", []))
-    cursor.execute(f"SELECT COALESCE(SUM(units), 0) FROM {MATCHED_PARTIES}")
+    rebuild = _drop_indexes(cursor, run.holdings_matched)
+    cursor.execute(*_insert_entries(run, now, f"FROM ({_parties()}) p", []))
+    parties = max(cursor.rowcount, 0)
+    cursor.execute(f"SELECT COALESCE(SUM(quantity), 0) FROM {MATCHED}")
     (units,) = cursor.fetchone()
     for sql in rebuild:
         cursor.execute(sql)
@@ -406,10 +400,11 @@ def _insert_entries(run: MatchRun, now: Any, rest: str, params: list[Any]) -> tu
 
 
 def _drop_indexes(cursor: Any, rows: int) -> list[str]:
-    """Drop the entries' indexes for a large first match, where building them again is
-    cheaper; the statements that build them again, exactly as they were (the definitions
-    are read from the database). Only when the table holds at most
-    ``rows * BULK_EXISTING_PER_NEW`` rows.
+    """Drop the entries' indexes for a first match of at least ``BULK_MIN_ROWS`` holdings
+    (``rows``, which bound the entries it writes), where building them again is cheaper;
+    the statements that build them again, exactly as they were (the definitions are read
+    from the database). Only when the table holds at most ``rows * BULK_EXISTING_PER_NEW``
+    rows.
 
     On PostgreSQL, keeping an index up to date costs about four times what building it after
     the inserts does; dropping an index locks its table against readers until the commit, so
@@ -418,7 +413,7 @@ def _drop_indexes(cursor: Any, rows: int) -> list[str]:
     builds them (measured on 10 M holdings), and cannot drop the unique constraints, which
     are part of the tables: it always writes row by row.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or rows < BULK_MIN_ROWS:
         return []
     limit = rows * BULK_EXISTING_PER_NEW
     cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {LEDGER_ENTRY} LIMIT %s) t", [limit + 1])
@@ -483,6 +478,7 @@ def _update_ledger(cursor: Any, run: MatchRun, now: Any) -> None:
     """
     incident_id = run.incident_id
     e = LEDGER_ENTRY
+    _store_parties(cursor)
     # UPDATE ... FROM: PostgreSQL, and SQLite from 3.33 (Python 3.11 on Debian has 3.40).
     cursor.execute(
         f"UPDATE {e} SET units = p.units, holdings_count = p.holdings, holdings = p.pairs,"
@@ -533,3 +529,21 @@ def _update_ledger(cursor: Any, run: MatchRun, now: Any) -> None:
     run.units_affected = int(units)
     run.newly_affected = int(newly)
     run.still_affected = run.parties_affected - run.newly_affected
+    cursor.execute(f"DROP TABLE {MATCHED_PARTIES}")
+
+
+def _store_parties(cursor: Any) -> None:
+    """Keep the match's parties (``_parties``) in a temporary table keyed by party, which a
+    rematch compares the entries with, entry by entry."""
+    cursor.execute(f"DROP TABLE IF EXISTS {MATCHED_PARTIES}")
+    if connection.vendor == "postgresql":
+        cursor.execute(f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} AS {_parties()}")
+        cursor.execute(f"ALTER TABLE {MATCHED_PARTIES} ADD PRIMARY KEY (party_id)")
+        cursor.execute(f"ANALYZE {MATCHED_PARTIES}")
+        return
+    # An INTEGER PRIMARY KEY is SQLite's row id: filled in party order, it costs nothing.
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {MATCHED_PARTIES} (party_id INTEGER PRIMARY KEY,"
+        " units INTEGER NOT NULL, holdings INTEGER NOT NULL, pairs TEXT NOT NULL)"
+    )
+    cursor.execute(f"INSERT INTO {MATCHED_PARTIES} (party_id, units, holdings, pairs) {_parties()}")
