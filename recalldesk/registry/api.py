@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 from recalldesk.incidents.models import Incident, LedgerEntry
 from recalldesk.registry import importing
 from recalldesk.registry.choices import ImportKind
+from recalldesk.registry.models import Holding
 
 router = Router(tags=["registry"])
 ledger_router = Router(tags=["ledger"])
@@ -94,6 +95,11 @@ def push_holdings(request: HttpRequest, body: RowsIn) -> Status[dict[str, Any]]:
     return _push(request, ImportKind.HOLDINGS, body)
 
 
+class LedgerHoldingRow(Schema):
+    external_id: str = Field(description="The holding's external id, as the registry has it")
+    units: int = Field(description="Its affected units, as of the latest match")
+
+
 class LedgerRow(Schema):
     party_external_id: str
     role: str
@@ -105,6 +111,7 @@ class LedgerRow(Schema):
     status: str
     units: int
     holdings_count: int
+    holdings: list[LedgerHoldingRow]
     first_affected_at: datetime
 
 
@@ -140,6 +147,7 @@ def incident_ledger(
             "units",
             "holdings_count",
             "first_affected_at",
+            "party_id",
             party_external_id=F("party__external_id"),
             role=F("party__role"),
             name=F("party__name"),
@@ -151,7 +159,12 @@ def incident_ledger(
     )
     more = len(entries) > limit
     entries = entries[:limit]
+    held: dict[int, list[dict[str, Any]]] = {entry["party_id"]: [] for entry in entries}
+    for party_id, units, holding in LedgerEntry.objects.filter(
+        id__in=[entry["id"] for entry in entries]
+    ).holdings(Holding.objects.only("external_id")):
+        held[party_id].append({"external_id": holding.external_id, "units": units})
     return {
-        "items": entries,
+        "items": [{**entry, "holdings": held[entry["party_id"]]} for entry in entries],
         "next_cursor": str(entries[-1]["id"]) if more else None,
     }

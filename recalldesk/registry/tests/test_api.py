@@ -194,6 +194,7 @@ def test_the_ledger_is_read_page_by_page_with_a_cursor(erp, incident):
         "status",
         "units",
         "holdings_count",
+        "holdings",
         "first_affected_at",
     }
     assert (first["role"], first["email"], first["status"], first["units"]) == (
@@ -202,6 +203,20 @@ def test_the_ledger_is_read_page_by_page_with_a_cursor(erp, incident):
         "affected",
         1,
     )
+
+
+def test_each_ledger_row_lists_its_holdings_by_external_id_with_their_units(erp, incident):
+    (entry,) = make_ledger(incident, 1)
+    made = [
+        Holding.objects.create(party=entry.party, external_id=f"H{n}", quantity=n + 1)
+        for n in range(3)
+    ]
+    entry.holdings = [[made[0].pk, 1], [made[2].pk, 3]]
+    entry.save()
+
+    (row,) = erp.get(f"/api/incidents/{incident.uuid}/ledger").json()["items"]
+
+    assert row["holdings"] == [{"external_id": "H0", "units": 1}, {"external_id": "H2", "units": 3}]
 
 
 def test_a_page_that_ends_exactly_on_the_last_entry_has_no_next_cursor(erp, incident):
