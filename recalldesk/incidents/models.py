@@ -246,17 +246,21 @@ class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
         source = holdings if holdings is not None else Holding.objects.all()
         rows = self.order_by("party_id").values_list("party_id", "holdings")
         batch: list[tuple[int, list[list[int]]]] = []
+        held = 0
         for row in rows.iterator(chunk_size=2000):
             batch.append(row)
-            if sum(len(pairs) for _, pairs in batch) >= HOLDINGS_PER_QUERY:
-                yield from _with_holdings(batch, source)
-                batch = []
-        yield from _with_holdings(batch, source)
+            held += len(row[1])
+            if held >= HOLDINGS_PER_QUERY:
+                yield from holdings_of(batch, source)
+                batch, held = [], 0
+        yield from holdings_of(batch, source)
 
 
-def _with_holdings(
+def holdings_of(
     batch: list[tuple[int, list[list[int]]]], source: models.QuerySet[Holding]
 ) -> Iterator[tuple[int, int, Holding]]:
+    """``(party id, units, holding)`` for each ``(party id, holdings)`` entry of ``batch``,
+    the holdings read from ``source`` by id (one that is not there is skipped)."""
     ids = [holding for _, pairs in batch for holding, _ in pairs]
     found: dict[int, Holding] = {}
     for start in range(0, len(ids), HOLDINGS_PER_QUERY):

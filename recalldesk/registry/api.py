@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from recalldesk.incidents.models import Incident, LedgerEntry
+from recalldesk.incidents.models import Incident, LedgerEntry, holdings_of
 from recalldesk.registry import importing
 from recalldesk.registry.choices import ImportKind
 from recalldesk.registry.models import Holding
@@ -146,6 +146,7 @@ def incident_ledger(
             "status",
             "units",
             "holdings_count",
+            "holdings",
             "first_affected_at",
             "party_id",
             party_external_id=F("party__external_id"),
@@ -160,9 +161,10 @@ def incident_ledger(
     more = len(entries) > limit
     entries = entries[:limit]
     held: dict[int, list[dict[str, Any]]] = {entry["party_id"]: [] for entry in entries}
-    for party_id, units, holding in LedgerEntry.objects.filter(
-        id__in=[entry["id"] for entry in entries]
-    ).holdings(Holding.objects.only("external_id")):
+    for party_id, units, holding in holdings_of(
+        [(entry["party_id"], entry["holdings"]) for entry in entries],
+        Holding.objects.only("external_id"),
+    ):
         held[party_id].append({"external_id": holding.external_id, "units": units})
     return {
         "items": [{**entry, "holdings": held[entry["party_id"]]} for entry in entries],
