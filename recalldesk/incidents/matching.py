@@ -26,7 +26,7 @@ Writing the ledger costs more than selecting it: every row written updates the t
 its two indexes. On PostgreSQL, a large first match into a ledger that holds no more rows
 than it writes, and that no other transaction is using, drops the indexes and builds them
 again after the insert (the same indexes under the same names): a sort each instead of a
-B-tree descent per row."""
+B-tree descent per row; its entries take their ids from the sequence as one block."""
 
 from __future__ import annotations
 
@@ -377,8 +377,21 @@ def _insert_ledger(cursor: Any, run: MatchRun, now: Any) -> None:
     order (the order of the ledger's unique key, which a new incident's rows extend at its
     end: the cheapest insert a B-tree has)."""
     rebuild = _drop_indexes(cursor, run.holdings_matched)
-    cursor.execute(*_insert_entries(run, now, f"FROM ({_parties()}) p", []))
-    parties = max(cursor.rowcount, 0)
+    if rebuild:
+        # No other transaction can write an entry until the commit (the table is locked
+        # for the index rebuild): the entries take their ids from the sequence as one block,
+        # numbered in the insert, instead of a call to the sequence per row.
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [LEDGER_ENTRY])
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        (first_id,) = cursor.fetchone()
+        cursor.execute(*_insert_entries(run, now, f"FROM ({_parties()}) p", [], first_id))
+        parties = max(cursor.rowcount, 0)
+        if parties > 1:
+            cursor.execute("SELECT setval(%s, %s)", [sequence, first_id + parties - 1])
+    else:
+        cursor.execute(*_insert_entries(run, now, f"FROM ({_parties()}) p", []))
+        parties = max(cursor.rowcount, 0)
     cursor.execute(f"SELECT COALESCE(SUM(quantity), 0) FROM {MATCHED}")
     (units,) = cursor.fetchone()
     for sql in rebuild:
@@ -388,14 +401,24 @@ def _insert_ledger(cursor: Any, run: MatchRun, now: Any) -> None:
     run.no_longer_affected = run.still_affected = 0
 
 
-def _insert_entries(run: MatchRun, now: Any, rest: str, params: list[Any]) -> tuple[str, list[Any]]:
+def _insert_entries(
+    run: MatchRun, now: Any, rest: str, params: list[Any], first_id: int | None = None
+) -> tuple[str, list[Any]]:
     """``INSERT ... SELECT`` of affected entries, one per stored party ``p``, selected by
-    ``rest`` (``FROM ...``, with ``params``)."""
+    ``rest`` (``FROM ...``, with ``params``); numbered from ``first_id`` in the order
+    selected, if given, else by the table's sequence."""
+    columns = (
+        "incident_id, party_id, status, units, holdings_count, holdings, added_run_id,"
+        " removed_run_id, first_affected_at, updated_at"
+    )
+    values = "%s, p.party_id, %s, p.units, p.holdings, p.pairs, %s, NULL, %s, %s"
+    head: list[Any] = []
+    if first_id is not None:
+        columns, values = f"id, {columns}", f"%s - 1 + row_number() OVER (), {values}"
+        head = [first_id]
     return (
-        f"INSERT INTO {LEDGER_ENTRY} (incident_id, party_id, status, units, holdings_count,"
-        " holdings, added_run_id, removed_run_id, first_affected_at, updated_at)"
-        f" SELECT %s, p.party_id, %s, p.units, p.holdings, p.pairs, %s, NULL, %s, %s {rest}",
-        [run.incident_id, LedgerStatus.AFFECTED, run.pk, now, now, *params],
+        f"INSERT INTO {LEDGER_ENTRY} ({columns}) SELECT {values} {rest}",
+        [*head, run.incident_id, LedgerStatus.AFFECTED, run.pk, now, now, *params],
     )
 
 

@@ -204,3 +204,25 @@ def test_a_match_writes_no_row_per_holding(coordinator, heater):
     assert run.holdings_matched == 3
     assert f"INSERT INTO {matching.LEDGER_ENTRY}" in writes
     assert not [w for w in writes if "ledger" in w and matching.LEDGER_ENTRY not in w]
+
+
+def test_a_bulk_first_match_numbers_its_entries_and_leaves_the_next_ids_free(
+    coordinator, heater, bulk_from_one_row, monkeypatch
+):
+    some_holdings(heater, {"Carol": [("L1", 1)], "Alice": [("L1", 1)], "Bob": [("L1", 1)]})
+    target = incident(coordinator)
+    save_and_match(coordinator, target, products=[heater], lots=["L1"])
+    ids = list(
+        LedgerEntry.objects.filter(incident=target)
+        .order_by("party_id")
+        .values_list("pk", flat=True)
+    )
+    later = incident(coordinator, title="Later")
+    # The second match writes row by row: its entries are numbered by the table's sequence.
+    monkeypatch.setattr(matching, "BULK_MIN_ROWS", 1_000)
+    save_and_match(coordinator, later, products=[heater], lots=["L1"])
+    later_ids = sorted(LedgerEntry.objects.filter(incident=later).values_list("pk", flat=True))
+
+    assert ids == list(range(ids[0], ids[0] + 3))
+    assert later_ids[0] > ids[-1]
+    assert len(set(later_ids) | set(ids)) == 6
