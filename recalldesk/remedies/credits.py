@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from recalldesk.incidents.models import Incident, LedgerEntry, Scope
@@ -50,16 +50,18 @@ def apply_offer(offer: Offer) -> int:
     incident = offer.incident
     scope = Scope.objects.get(incident_id=incident.pk)
     window = (scope.window_start, scope.window_end)
-    done = set(ServiceCredit.objects.filter(offer=offer).values_list("holding_id", flat=True))
+    # Accounts this offer already credited are left out as each batch of holdings is read
+    # (a lookup by the offer's unique key per holding), so memory stays bounded.
+    by_offer = ServiceCredit.objects.filter(offer=offer, holding=OuterRef("pk"))
     rows = LedgerEntry.objects.filter(incident=incident).holdings(
-        Holding.objects.filter(kind=HoldingKind.SERVICE).only("period_start", "period_end")
+        Holding.objects.filter(kind=HoldingKind.SERVICE)
+        .exclude(Exists(by_offer))
+        .only("period_start", "period_end")
     )
     added = 0
     pending: list[ServiceCredit] = []
     with transaction.atomic():
         for party_id, _, holding in rows:
-            if holding.pk in done:
-                continue
             holding_id = holding.pk
             days = outage_days(window, (holding.period_start, holding.period_end))
             if days <= 0:
