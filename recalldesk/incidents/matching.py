@@ -17,7 +17,7 @@ what the ledger gets.
 
 No holding passes through Python: the selection is grouped by party once, into a temporary
 table of the match's parties (units, holding count, and the holdings themselves as
-``[holding id, units]`` pairs), and the ledger is written from it with ``INSERT ... SELECT``
+``holding:units`` pairs), and the ledger is written from it with ``INSERT ... SELECT``
 (a first match) or with a diff that writes only the entries that change (a rematch: an
 unchanged scope writes nothing). An entry carries its holdings, so a match writes one row
 per affected party and nothing per holding.
@@ -352,23 +352,22 @@ def _store_selection(cursor: Any, selection: Selection) -> int:
 
 def _parties() -> str:
     """The stored selection grouped by party, in party order: ``(party_id, units, holdings,
-    pairs)``, ``pairs`` being the party's holdings as an entry stores them, in holding order
-    (so that the same holdings always compare equal).
+    pairs)``, ``pairs`` being the party's holdings as an entry stores them
+    (``holding:units,...``), in holding order, so that the same holdings always compare
+    equal.
 
     The rows are read in (party, holding) order, which each aggregate keeps: on PostgreSQL
     the sort only checks the stored order, on SQLite the table's key gives it.
     """
     if connection.vendor == "postgresql":
-        return (
-            "SELECT party_id, SUM(quantity) AS units, COUNT(*) AS holdings,"
-            " array_agg(ARRAY[id, quantity::bigint]) AS pairs"
-            f" FROM (SELECT * FROM {MATCHED} ORDER BY party_id, id) m"
-            " GROUP BY party_id ORDER BY party_id"
-        )
+        source = f"(SELECT * FROM {MATCHED} ORDER BY party_id, id) m"
+        concatenate = "string_agg"
+    else:
+        source, concatenate = MATCHED, "group_concat"
     return (
         "SELECT party_id, SUM(quantity) AS units, COUNT(*) AS holdings,"
-        " json_group_array(json_array(id, quantity)) AS pairs"
-        f" FROM {MATCHED} GROUP BY party_id ORDER BY party_id"
+        f" {concatenate}(id || ':' || quantity, ',') AS pairs"
+        f" FROM {source} GROUP BY party_id ORDER BY party_id"
     )
 
 
