@@ -3,7 +3,9 @@ database: a 2-D ``bigint`` array on PostgreSQL and JSON on SQLite before.
 
 ``{{1041,2},{1187,1}}`` and ``[[1041,2],[1187,1]]`` both become ``1041:2,1187:1``, and an
 empty list an empty string; undone, they go back. Both old forms were written compactly (by
-the database, or by the field), so the conversion is a few string replacements."""
+the database, or by the field), so the conversion is a few string replacements. A database
+migrated from before 0008 with this code gets a text column from 0008 already (the field's
+type now), holding the array's text form, which converts the same way."""
 
 from django.db import migrations
 
