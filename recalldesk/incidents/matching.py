@@ -376,21 +376,20 @@ def _insert_ledger(cursor: Any, run: MatchRun, now: Any) -> None:
     order (the order of the ledger's unique key, which a new incident's rows extend at its
     end: the cheapest insert a B-tree has)."""
     rebuild = _drop_indexes(cursor, run.holdings_matched)
+    sequence, first_id = None, None
     if rebuild:
         # No other transaction can write an entry until the commit (the table is locked
         # for the index rebuild): the entries take their ids from the sequence as one block,
         # numbered in the insert, instead of a call to the sequence per row.
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [LEDGER_ENTRY])
-        (sequence,) = cursor.fetchone()
-        cursor.execute("SELECT nextval(%s)", [sequence])
-        (first_id,) = cursor.fetchone()
-        cursor.execute(*_insert_entries(run, now, f"FROM ({_parties()}) p", [], first_id))
-        parties = max(cursor.rowcount, 0)
-        if parties > 1:
-            cursor.execute("SELECT setval(%s, %s)", [sequence, first_id + parties - 1])
-    else:
-        cursor.execute(*_insert_entries(run, now, f"FROM ({_parties()}) p", []))
-        parties = max(cursor.rowcount, 0)
+        cursor.execute(
+            "SELECT s, nextval(s) FROM (SELECT pg_get_serial_sequence(%s, 'id') AS s) q",
+            [LEDGER_ENTRY],
+        )
+        sequence, first_id = cursor.fetchone()
+    cursor.execute(*_insert_entries(run, now, f"FROM ({_parties()}) p", [], first_id))
+    parties = max(cursor.rowcount, 0)
+    if first_id is not None and parties > 1:
+        cursor.execute("SELECT setval(%s, %s)", [sequence, first_id + parties - 1])
     cursor.execute(f"SELECT COALESCE(SUM(quantity), 0) FROM {MATCHED}")
     (units,) = cursor.fetchone()
     for sql in rebuild:

@@ -25,10 +25,14 @@ def to_text(apps, schema_editor) -> None:
     )
 
 
+def pairs_between(opening: str, closing: str) -> str:
+    """SQL turning ``1041:2,1187:1`` into ``1041,2<closing>,<opening>1187,1``."""
+    return f"replace(replace(holdings, ',', '{closing},{opening}'), ':', ',')"
+
+
 def from_text(apps, schema_editor) -> None:
-    pairs = "replace(replace(holdings, ',', '],['), ':', ',')"
     if schema_editor.connection.vendor == "postgresql":
-        pairs = "replace(replace(holdings, ',', '},{'), ':', ',')"
+        pairs = pairs_between("{", "}")
         schema_editor.execute(
             f"ALTER TABLE {ENTRY} ALTER COLUMN holdings TYPE bigint[] USING (CASE WHEN"
             f" holdings = '' THEN '{{}}' ELSE '{{{{' || {pairs} || '}}}}' END)::bigint[]"
@@ -36,7 +40,7 @@ def from_text(apps, schema_editor) -> None:
         return
     schema_editor.execute(
         f"UPDATE {ENTRY} SET holdings = CASE WHEN holdings = '' THEN '[]'"
-        f" ELSE '[[' || {pairs} || ']]' END"
+        f" ELSE '[[' || {pairs_between('[', ']')} || ']]' END"
     )
 
 
